@@ -1,0 +1,134 @@
+"""The typed result tree: page -> digit string -> glyph, each with its geometry and confidence.
+
+Every element can ``export()`` itself to plain rows; the CSV columns of ``strings.csv`` and
+``digits.csv`` are defined here and nowhere else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STRING_COLUMNS = ["file", "page", "string_id", "x", "y", "w", "h", "text", "confidence",
+                  "flagged", "n_digits", "kind"]
+DIGIT_COLUMNS = ["file", "page", "string_id", "index", "x", "y", "w", "h", "digit", "confidence",
+                 "alt1", "alt1_conf", "alt2", "alt2_conf", "flagged", "crop"]
+ERROR_COLUMNS = ["file", "page", "error"]
+SEPARATORS = ".,/-"
+NOT_A_DIGIT = "?"
+
+
+@dataclass(frozen=True)
+class Box:
+    """Axis-aligned box in page pixels, origin top left."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    def union(self, other: "Box") -> "Box":
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        return Box(x, y, max(self.right, other.right) - x, max(self.bottom, other.bottom) - y)
+
+    @staticmethod
+    def enclosing(boxes: "list[Box]") -> "Box":
+        out = boxes[0]
+        for box in boxes[1:]:
+            out = out.union(box)
+        return out
+
+
+@dataclass
+class Glyph:
+    """One mark of a string: a digit (``'0'``-``'9'``, or ``'?'`` for a rejected mark) or a
+    separator. ``alternatives`` holds the top three (label, probability) pairs, best first."""
+
+    box: Box
+    label: str
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...] = ()
+    flagged: bool = False
+    is_separator: bool = False
+    crop: str = ""  # file name under flagged/ once exported
+
+    def export(self) -> dict:
+        alts = list(self.alternatives[1:3]) + [("", float("nan"))] * (2 - len(self.alternatives[1:3]))
+        return {"x": self.box.x, "y": self.box.y, "w": self.box.w, "h": self.box.h,
+                "digit": self.label, "confidence": round(self.confidence, 4),
+                "alt1": alts[0][0], "alt1_conf": round(alts[0][1], 4),
+                "alt2": alts[1][0], "alt2_conf": round(alts[1][1], 4),
+                "flagged": self.flagged, "crop": self.crop}
+
+
+@dataclass
+class DigitString:
+    """Digits (and recognised separators) of one field or run of handwriting, in reading order."""
+
+    glyphs: list[Glyph]
+    string_id: int = 0
+    kind: str = "line"  # line, box or comb
+
+    @property
+    def box(self) -> Box:
+        return Box.enclosing([g.box for g in self.glyphs])
+
+    @property
+    def digits(self) -> list[Glyph]:
+        return [g for g in self.glyphs if not g.is_separator]
+
+    @property
+    def text(self) -> str:
+        return "".join(g.label for g in self.glyphs)
+
+    @property
+    def confidence(self) -> float:
+        """The lowest confidence of the string's digits: a string is as sure as its worst digit."""
+        return min((g.confidence for g in self.digits), default=0.0)
+
+    @property
+    def flagged(self) -> bool:
+        return any(g.flagged for g in self.digits)
+
+    def export(self) -> dict:
+        box = self.box
+        return {"string_id": self.string_id, "x": box.x, "y": box.y, "w": box.w, "h": box.h,
+                "text": self.text, "confidence": round(self.confidence, 4),
+                "flagged": self.flagged, "n_digits": len(self.digits), "kind": self.kind}
+
+
+@dataclass
+class PageResult:
+    """Everything read from one page. ``artifacts`` maps output-relative paths (``overlays/...``,
+    ``flagged/...``) to encoded image bytes, so a worker can hand them to the parent to write."""
+
+    file: str
+    page: int
+    width: int = 0
+    height: int = 0
+    angle: float = 0.0  # deskew angle applied, degrees, counter-clockwise positive
+    strings: list[DigitString] = field(default_factory=list)
+    error: str | None = None
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+
+    def string_rows(self) -> list[dict]:
+        return [{"file": self.file, "page": self.page, **s.export()} for s in self.strings]
+
+    def digit_rows(self) -> list[dict]:
+        rows = []
+        for s in self.strings:
+            for index, glyph in enumerate(s.glyphs):
+                if glyph.is_separator:
+                    continue
+                rows.append({"file": self.file, "page": self.page, "string_id": s.string_id,
+                             "index": index, **glyph.export()})
+        return rows
+
+    def error_rows(self) -> list[dict]:
+        return [{"file": self.file, "page": self.page, "error": self.error}] if self.error else []

@@ -1,0 +1,73 @@
+"""Normalisation of one isolated digit to MNIST's convention.
+
+MNIST digits were fitted into a 20x20 box keeping their aspect ratio, anti-aliased, then placed in
+a 28x28 field so that their centre of mass sits at the centre. A classifier trained on MNIST only
+works on scanned digits prepared the same way, so every crop goes through :func:`to_mnist`.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MNIST_SIZE = 28
+MNIST_BOX = 20
+
+
+def ink_image(image: np.ndarray) -> np.ndarray:
+    """Any 2-D image as float32 ink intensity in [0, 1] (bool, uint8, uint16 or float input).
+
+    Bool masks map True to 1. Integer images are scaled by their dtype's maximum; floats are
+    clipped to [0, 1]. The image must already be ink-bright (invert scans before calling).
+    """
+    image = np.asarray(image)
+    if image.dtype == bool:
+        return image.astype(np.float32)
+    if np.issubdtype(image.dtype, np.integer):
+        info = np.iinfo(image.dtype)
+        return np.clip(image.astype(np.float32) / float(info.max), 0.0, 1.0)
+    out = np.nan_to_num(image.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+    return np.clip(out, 0.0, 1.0)
+
+
+def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> np.ndarray:
+    """One digit as a ``(size, size)`` float32 MNIST-style image, ink bright on dark in [0, 1].
+
+    ``ink`` is a 2-D ink-bright image of the digit alone (a bool mask or grey ink intensity);
+    the tight box around pixels above 10% of the peak is scaled so its longer side is ``box``
+    pixels (area interpolation when shrinking, which anti-aliases), then shifted with sub-pixel
+    precision so its centre of mass lands on the centre of the field. An empty input gives zeros.
+    """
+    ink = ink_image(ink)
+    if ink.ndim != 2:
+        raise ValueError(f"to_mnist expects a 2-D image, got shape {ink.shape}")
+    out = np.zeros((size, size), np.float32)
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak <= 0.0:
+        return out
+    ys, xs = np.nonzero(ink > 0.1 * peak)
+    crop = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1] / peak
+    h, w = crop.shape
+    scale = box / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    glyph = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+    moments = cv2.moments(glyph)
+    if moments["m00"] <= 1e-6:
+        return out
+    cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
+    # Translate so the centre of mass (in pixel-centre coordinates) lands on the field's centre,
+    # but never push the glyph's box outside the field.
+    centre = (size - 1) / 2.0
+    dx = float(np.clip(centre - cx, 0.0, size - new_w))
+    dy = float(np.clip(centre - cy, 0.0, size - new_h))
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    out = cv2.warpAffine(glyph, shift, (size, size), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return np.clip(out, 0.0, 1.0)
+
+
+def batch_to_mnist(inks: list[np.ndarray]) -> np.ndarray:
+    """:func:`to_mnist` over a list of crops, stacked as ``(N, 28, 28)`` float32."""
+    if not inks:
+        return np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.float32)
+    return np.stack([to_mnist(ink) for ink in inks])
