@@ -132,3 +132,17 @@ class PageResult:
 
     def error_rows(self) -> list[dict]:
         return [{"file": self.file, "page": self.page, "error": self.error}] if self.error else []
+
+
+def page_stem(file: str, page: int) -> str:
+    """A flat, filesystem-safe name for one page of one input, used for overlays and crops."""
+    flat = file.replace("\\", "/").strip("/").replace("/", "__")
+    return f"{flat}__p{page}"
+
+
+def overlay_name(file: str, page: int) -> str:
+    return f"overlays/{page_stem(file, page)}.png"
+
+
+def crop_name(file: str, page: int, string_id: int, index: int) -> str:
+    return f"flagged/{page_stem(file, page)}_s{string_id}_i{index}.png"

@@ -34,7 +34,7 @@ def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> n
 
     ``ink`` is a 2-D ink-bright image of the digit alone (a bool mask or grey ink intensity);
     the tight box around pixels above 10% of the peak is scaled so its longer side is ``box``
-    pixels (area interpolation when shrinking, which anti-aliases), then shifted with sub-pixel
+    pixels (area interpolation when shrinking, which anti-aliases), rescaled to peak at 1, then shifted with sub-pixel
     precision so its centre of mass lands on the centre of the field. An empty input gives zeros.
     """
     ink = ink_image(ink)
@@ -51,6 +51,8 @@ def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> n
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     glyph = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+    # Thin pen strokes on a large digit fade when shrunk; MNIST strokes peak at full intensity.
+    glyph /= max(float(glyph.max()), 1e-6)
     moments = cv2.moments(glyph)
     if moments["m00"] <= 1e-6:
         return out

@@ -1,0 +1,122 @@
+"""Command line: read handwritten digits from scanned pages, train the classifier, evaluate, review.
+
+    python cli.py run scans/ --out results/
+    python cli.py evaluate results/ --truth samples/truth.csv
+    python cli.py train --mnist ../shared/data/mnist
+
+Each command imports only what it needs: reading pages never imports TensorFlow.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", type=Path, help="image/PDF files or folders (searched recursively)")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results/)")
+    parser.add_argument("--dpi", type=int, default=300, help="resolution PDFs are rendered at (default: 300)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="flag digits whose confidence is below this (default: the model card's, "
+                             "chosen from the error-reject curve)")
+    parser.add_argument("--binarization", choices=["sauvola", "otsu"], default="sauvola")
+    parser.add_argument("--no-deskew", action="store_true", help="do not straighten skewed pages")
+    parser.add_argument("--keep-lines", action="store_true", help="do not remove ruling lines and box frames")
+    parser.add_argument("--no-overlays", action="store_true", help="do not write overlays/")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1, serial)")
+    parser.add_argument("--model-dir", type=Path, default=None, help="folder with digits.tflite and model_card.json")
+    parser.add_argument("--max-pixels", type=int, default=None, help="refuse images with more pixels than this")
+    parser.add_argument("--max-pages", type=int, default=None, help="refuse documents with more pages than this")
+    parser.add_argument("--max-mb", type=float, default=None, help="refuse files larger than this many MB")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.load import Limits
+    from pipeline.options import ReadOptions, RunOptions
+    from pipeline.run import run
+
+    missing = [str(p) for p in args.inputs if not p.exists()]
+    if missing:
+        print(f"error: input not found: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        print("error: --threshold must be between 0 and 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.dpi < 30 or args.dpi > 1200:
+        print("error: --dpi must be between 30 and 1200", file=sys.stderr)
+        return EXIT_USAGE
+    limits = Limits()
+    overrides = {"max_pixels": args.max_pixels, "max_pages": args.max_pages,
+                 "max_bytes": int(args.max_mb * 2**20) if args.max_mb else None}
+    limits = Limits(**{**vars(limits), **{k: v for k, v in overrides.items() if v is not None}})
+    read = ReadOptions(binarization=args.binarization, deskew=not args.no_deskew,
+                       remove_lines=not args.keep_lines, threshold=args.threshold,
+                       overlays=not args.no_overlays, model_dir=args.model_dir)
+    options = RunOptions(inputs=list(args.inputs), out=args.out, dpi=args.dpi, read=read, limits=limits,
+                         workers=max(1, args.workers), progress=not args.quiet)
+    try:
+        summary = run(options)
+    except (ValueError, FileNotFoundError) as error:  # e.g. a foreign or missing model file
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if summary.files == 0:
+        print("error: no images or PDFs found in the inputs given", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"done: {summary.line()} -> {options.out}")
+    if summary.errors:
+        print(f"{summary.errors} inputs could not be read: see {options.out / 'errors.csv'}")
+    return EXIT_SOME_FAILED if summary.errors else EXIT_OK
+
+
+def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", type=Path, help="results folder of a run")
+    parser.add_argument("--truth", type=Path, required=True, help="truth CSV: file, page, x, y, w, h, text")
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import evaluate, format_report
+
+    for path in (args.results / "strings.csv", args.truth):
+        if not path.is_file():
+            print(f"error: {path} not found", file=sys.stderr)
+            return EXIT_USAGE
+    print(format_report(evaluate(args.results, args.truth)))
+    return EXIT_OK
+
+
+def _train(args: argparse.Namespace) -> int:
+    from classifier.train import options_from_args, train
+
+    train(options_from_args(args))
+    return EXIT_OK
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; a command's heavy options (training) are only built when that command is used."""
+    parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_arguments(commands.add_parser("run", help="read every digit string in scanned pages"))
+    _add_evaluate_arguments(commands.add_parser("evaluate", help="score a run against ground truth"))
+    train = commands.add_parser("train", help="train the digit classifier (needs TensorFlow)")
+    if command == "train":
+        from classifier.train import add_train_arguments
+
+        add_train_arguments(train)
+    return parser
+
+
+HANDLERS = {"run": _run, "evaluate": _evaluate, "train": _train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    return HANDLERS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

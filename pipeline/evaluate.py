@@ -1,0 +1,105 @@
+"""Scoring a run against ground truth: found strings are matched to true ones by position."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MATCH_IOU = 0.3  # boxes of the same string overlap far more; different strings hardly at all
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A results/truth CSV with ``text`` kept as written (leading zeros, empty strings)."""
+    return pd.read_csv(path, dtype={"text": str, "file": str}, keep_default_na=False)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box in ``a`` (N, 4: x, y, w, h) with every box in ``b`` (M, 4)."""
+    ax0, ay0, ax1, ay1 = a[:, 0, None], a[:, 1, None], (a[:, 0] + a[:, 2])[:, None], (a[:, 1] + a[:, 3])[:, None]
+    bx0, by0, bx1, by1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    inter = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None) * \
+        np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
+    union = (a[:, 2] * a[:, 3])[:, None] + b[:, 2] * b[:, 3] - inter
+    return inter / np.maximum(union, 1)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two short strings."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def match(found: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """One row per truth string with the matched found string's text and flag (greedy by IoU)."""
+    rows = []
+    found = found.assign(_used=False)
+    for (file, page), group in truth.groupby(["file", "page"], sort=False):
+        candidates = found[(found["file"] == file) & (found["page"] == page)]
+        overlap = iou(group[["x", "y", "w", "h"]].to_numpy(float), candidates[["x", "y", "w", "h"]].to_numpy(float)) \
+            if len(candidates) else np.zeros((len(group), 0))
+        taken: set[int] = set()
+        pairs = sorted(((overlap[i, j], i, j) for i in range(len(group)) for j in range(len(candidates))
+                        if overlap[i, j] >= MATCH_IOU), reverse=True)
+        chosen: dict[int, int] = {}
+        for _, i, j in pairs:
+            if i not in chosen and j not in taken:
+                chosen[i] = j
+                taken.add(j)
+        for i, (_, t) in enumerate(group.iterrows()):
+            j = chosen.get(i)
+            hit = candidates.iloc[j] if j is not None else None
+            if hit is not None:
+                found.loc[hit.name, "_used"] = True
+            rows.append({"file": file, "page": page, "truth": t["text"],
+                         "found": hit["text"] if hit is not None else None,
+                         "flagged": bool(hit["flagged"]) if hit is not None else False})
+    matched = pd.DataFrame(rows, columns=["file", "page", "truth", "found", "flagged"])
+    matched.attrs["extra"] = found[~found["_used"]].drop(columns="_used")
+    return matched
+
+
+def evaluate(results_dir: Path, truth_csv: Path) -> dict:
+    """Figures of one run: string accuracy, digit error rate, flagged share, unflagged accuracy, extras."""
+    found = read_table(Path(results_dir) / "strings.csv")
+    truth = read_table(Path(truth_csv))
+    matched = match(found, truth)
+    extra = matched.attrs["extra"]
+    found_text = matched["found"].fillna("")
+    correct = matched["found"].notna() & (found_text == matched["truth"])
+    digits = lambda text: "".join(ch for ch in text if ch.isdigit())  # noqa: E731
+    errors = sum(edit_distance(digits(f), digits(t)) for f, t in zip(found_text, matched["truth"]))
+    total_digits = max(1, sum(len(digits(t)) for t in matched["truth"]))
+    read = matched["found"].notna()
+    unflagged = read & ~matched["flagged"]
+    n = max(1, len(matched))
+    return {
+        "truth_strings": int(len(matched)),
+        "found_strings": int(len(found)),
+        "string_accuracy": float(correct.sum() / n),
+        "digit_error_rate": float(errors / total_digits),
+        "flagged_share": float(matched["flagged"].sum() / n),
+        "unflagged_accuracy": float((correct & unflagged).sum() / max(1, unflagged.sum())),
+        "unflagged_wrong": int((unflagged & ~correct).sum()),
+        "missed_strings": int((~read).sum()),
+        "extra_strings": int(len(extra)),
+        "extra_unflagged": int((~extra["flagged"].astype(bool)).sum()) if len(extra) else 0,
+    }
+
+
+def format_report(figures: dict) -> str:
+    return "\n".join([
+        f"truth strings            {figures['truth_strings']}",
+        f"found strings            {figures['found_strings']}",
+        f"string accuracy          {figures['string_accuracy']:.2%}",
+        f"digit error rate         {figures['digit_error_rate']:.2%}",
+        f"share flagged            {figures['flagged_share']:.2%}",
+        f"unflagged accuracy       {figures['unflagged_accuracy']:.2%}  ({figures['unflagged_wrong']} wrong and unflagged)",
+        f"missed strings           {figures['missed_strings']}",
+        f"strings without truth    {figures['extra_strings']}  ({figures['extra_unflagged']} unflagged)",
+    ])

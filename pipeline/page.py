@@ -1,0 +1,96 @@
+"""Reading one page: a pure function from a grey page image to its :class:`PageResult`.
+
+It holds no state and writes nothing, so it runs the same in this process, a worker process or a
+cluster actor; the caller writes the outputs.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from pipeline.geometry import invert, map_box, pad_box
+from pipeline.options import ReadOptions
+from pipeline.overlay import draw_overlay
+from pipeline.preprocess import preprocess
+from pipeline.results import NOT_A_DIGIT, DigitString, Glyph, PageResult, crop_name, overlay_name
+from segmentation.normalize import batch_to_mnist
+from segmentation.segment import Component, segment_page
+
+
+class Classifier(Protocol):
+    labels: tuple[str, ...]
+    threshold: float
+
+    def predict(self, images: np.ndarray) -> np.ndarray: ...
+
+
+def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = ReadOptions(),
+              file: str = "", page: int = 1) -> PageResult:
+    """Read every digit string on one 2-D uint8 grey page (paper bright, ink dark)."""
+    height, width = image.shape[:2]
+    prep = preprocess(image, binarization=options.binarization, deskew=options.deskew,
+                      remove_lines=options.remove_lines)
+    threshold = classifier.threshold if options.threshold is None else options.threshold
+    candidates = segment_page(prep.ink, classifier.predict)
+    back = invert(prep.matrix)
+
+    digits = [c for string in candidates for c in string if c.separator is None]
+    probabilities = classifier.predict(batch_to_mnist([c.mask for c in digits])) if digits else None
+    glyph_of = {id(c): _glyph(c, probabilities[i], classifier.labels, threshold, back, width, height)
+                for i, c in enumerate(digits)}
+
+    strings: list[DigitString] = []
+    for candidate in candidates:
+        glyphs = [glyph_of[id(c)] if c.separator is None else _separator(c, back, width, height)
+                  for c in candidate]
+        string = DigitString(glyphs=glyphs)
+        if _looks_like_digits(string):
+            string.string_id = len(strings) + 1
+            strings.append(string)
+
+    result = PageResult(file=file, page=page, width=width, height=height, angle=prep.angle,
+                        strings=strings)
+    if options.flagged_crops:
+        _add_crops(result, image)
+    if options.overlays:
+        ok, png = cv2.imencode(".png", draw_overlay(image, strings, threshold),
+                               [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        result.artifacts[overlay_name(file, page)] = png.tobytes()
+    return result
+
+
+def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], threshold: float,
+           back: np.ndarray, width: int, height: int) -> Glyph:
+    order = np.argsort(probs)[::-1][:3]
+    alternatives = tuple((labels[k], float(probs[k])) for k in order)
+    label, confidence = alternatives[0]
+    flagged = label == NOT_A_DIGIT or confidence < threshold
+    return Glyph(box=map_box(component.box, back, width, height), label=label,
+                 confidence=confidence, alternatives=alternatives, flagged=flagged)
+
+
+def _separator(component: Component, back: np.ndarray, width: int, height: int) -> Glyph:
+    return Glyph(box=map_box(component.box, back, width, height), label=component.separator or "",
+                 confidence=1.0, is_separator=True)
+
+
+def _looks_like_digits(string: DigitString) -> bool:
+    """Printed words and stray marks come out as mostly "not a digit": such a run is no digit string."""
+    digits = string.digits
+    readable = sum(g.label != NOT_A_DIGIT for g in digits)
+    return readable > 0 and readable * 2 > len(digits)
+
+
+def _add_crops(result: PageResult, image: np.ndarray) -> None:
+    """PNG crops of the original pixels, with context, for every flagged digit."""
+    for string in result.strings:
+        for index, glyph in enumerate(string.glyphs):
+            if not glyph.flagged:
+                continue
+            margin = max(4, glyph.box.h // 4)
+            b = pad_box(glyph.box, margin, result.width, result.height)
+            glyph.crop = crop_name(result.file, result.page, string.string_id, index)
+            ok, png = cv2.imencode(".png", image[b.y:b.bottom, b.x:b.right])
+            result.artifacts[glyph.crop] = png.tobytes()
