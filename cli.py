@@ -3,6 +3,7 @@
     python cli.py run scans/ --out results/
     python cli.py evaluate results/ --truth samples/truth.csv
     python cli.py train --mnist ../shared/data/mnist
+    python cli.py review results/        (then: python cli.py export results/)
 
 Each command imports only what it needs: reading pages never imports TensorFlow.
 """
@@ -102,14 +103,33 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _add_run_arguments(commands.add_parser("run", help="read every digit string in scanned pages"))
     _add_evaluate_arguments(commands.add_parser("evaluate", help="score a run against ground truth"))
     train = commands.add_parser("train", help="train the digit classifier (needs TensorFlow)")
+    review = commands.add_parser("review", help="review flagged digits in the browser")
+    export = commands.add_parser("export", help="rewrite the CSVs with the review decisions applied")
     if command == "train":
         from classifier.train import add_train_arguments
 
         add_train_arguments(train)
+    elif command in ("review", "export"):
+        from review.server import add_export_arguments, add_review_arguments
+
+        add_review_arguments(review)
+        add_export_arguments(export)
     return parser
 
 
-HANDLERS = {"run": _run, "evaluate": _evaluate, "train": _train}
+def _review(args: argparse.Namespace) -> int:
+    from review.server import review_main
+
+    return review_main(args)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from review.server import export_main
+
+    return export_main(args)
+
+
+HANDLERS = {"run": _run, "evaluate": _evaluate, "train": _train, "review": _review, "export": _export}
 
 
 def main(argv: list[str] | None = None) -> int:

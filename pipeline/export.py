@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.results import DIGIT_COLUMNS, ERROR_COLUMNS, STRING_COLUMNS, PageResult
+from pipeline.results import DIGIT_COLUMNS, ERROR_COLUMNS, PAGE_COLUMNS, STRING_COLUMNS, PageResult
 
-TABLES = {"strings.csv": STRING_COLUMNS, "digits.csv": DIGIT_COLUMNS}
+TABLES = {"strings.csv": STRING_COLUMNS, "digits.csv": DIGIT_COLUMNS, "pages.csv": PAGE_COLUMNS}
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -34,7 +34,7 @@ def csv_block(rows: list[dict], columns: list[str], header: bool) -> bytes:
 
 
 class ResultWriter:
-    """Collects page results into ``out``: strings.csv, digits.csv, errors.csv, flagged/, overlays/."""
+    """Collects page results into ``out``: strings.csv, digits.csv, pages.csv, errors.csv, flagged/, overlays/."""
 
     def __init__(self, out: Path, resume: bool = False):
         self.out = Path(out)
@@ -65,3 +65,5 @@ class ResultWriter:
         self._append("strings.csv", result.string_rows(), STRING_COLUMNS)
         self._append("digits.csv", result.digit_rows(), DIGIT_COLUMNS)
         self._append("errors.csv", result.error_rows(), ERROR_COLUMNS)
+        # pages.csv last: a page listed there is complete in every other file (resume relies on it).
+        self._append("pages.csv", result.page_rows(), PAGE_COLUMNS)

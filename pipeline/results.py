@@ -12,6 +12,7 @@ STRING_COLUMNS = ["file", "page", "string_id", "x", "y", "w", "h", "text", "conf
 DIGIT_COLUMNS = ["file", "page", "string_id", "index", "x", "y", "w", "h", "digit", "confidence",
                  "alt1", "alt1_conf", "alt2", "alt2_conf", "flagged", "crop"]
 ERROR_COLUMNS = ["file", "page", "error"]
+PAGE_COLUMNS = ["file", "page", "width", "height", "angle", "strings", "flagged"]
 SEPARATORS = ".,/-"
 NOT_A_DIGIT = "?"
 
@@ -129,6 +130,13 @@ class PageResult:
                 rows.append({"file": self.file, "page": self.page, "string_id": s.string_id,
                              "index": index, **glyph.export()})
         return rows
+
+    def page_rows(self) -> list[dict]:
+        if self.error:
+            return []
+        return [{"file": self.file, "page": self.page, "width": self.width, "height": self.height,
+                 "angle": round(self.angle, 3), "strings": len(self.strings),
+                 "flagged": sum(s.flagged for s in self.strings)}]
 
     def error_rows(self) -> list[dict]:
         return [{"file": self.file, "page": self.page, "error": self.error}] if self.error else []

@@ -34,8 +34,8 @@ def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> n
 
     ``ink`` is a 2-D ink-bright image of the digit alone (a bool mask or grey ink intensity);
     the tight box around pixels above 10% of the peak is scaled so its longer side is ``box``
-    pixels (area interpolation when shrinking, which anti-aliases), rescaled to peak at 1, then shifted with sub-pixel
-    precision so its centre of mass lands on the centre of the field. An empty input gives zeros.
+    pixels (area interpolation when shrinking, which anti-aliases), rescaled to peak at 1, then shifted by whole
+    pixels so its centre of mass lands on the centre of the field. An empty input gives zeros.
     """
     ink = ink_image(ink)
     if ink.ndim != 2:
@@ -53,18 +53,18 @@ def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> n
     glyph = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
     # Thin pen strokes on a large digit fade when shrunk; MNIST strokes peak at full intensity.
     glyph /= max(float(glyph.max()), 1e-6)
-    moments = cv2.moments(glyph)
-    if moments["m00"] <= 1e-6:
+    # Centre of mass with numpy: cv2.moments reads an (n, 2) array as a point list, not an image.
+    mass = float(glyph.sum())
+    if mass <= 1e-6:
         return out
-    cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
-    # Translate so the centre of mass (in pixel-centre coordinates) lands on the field's centre,
-    # but never push the glyph's box outside the field.
+    ys, xs = np.indices(glyph.shape)
+    cx, cy = float((xs * glyph).sum()) / mass, float((ys * glyph).sum()) / mass
+    # Translate so the centre of mass lands on the field's centre, by whole pixels (a sub-pixel
+    # shift would blur thin strokes), never pushing the glyph's box outside the field.
     centre = (size - 1) / 2.0
-    dx = float(np.clip(centre - cx, 0.0, size - new_w))
-    dy = float(np.clip(centre - cy, 0.0, size - new_h))
-    shift = np.float32([[1, 0, dx], [0, 1, dy]])
-    out = cv2.warpAffine(glyph, shift, (size, size), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    x0 = int(np.clip(round(centre - cx), 0, size - new_w))
+    y0 = int(np.clip(round(centre - cy), 0, size - new_h))
+    out[y0:y0 + new_h, x0:x0 + new_w] = glyph
     return np.clip(out, 0.0, 1.0)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from skimage.morphology import skeletonize
 
 from synth.source import DigitSource
 
@@ -47,12 +48,38 @@ def tight(alpha: np.ndarray, level: float = 0.02) -> np.ndarray:
     return alpha[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
 
 
-def digit_stroke(image: np.ndarray, height: int, weight: float = 0.0, aspect: float = 1.0) -> np.ndarray:
+def _shape(mask: np.ndarray) -> tuple[int, int]:
+    """(connected pieces, holes) of a binary mask: what must survive re-weighting the pen."""
+    pieces = cv2.connectedComponents(mask, connectivity=8)[0] - 1
+    holes = cv2.connectedComponents(1 - np.pad(mask, 1), connectivity=4)[0] - 2
+    return pieces, holes
+
+
+def _repen(mask: np.ndarray, target: float) -> np.ndarray:
+    """``mask`` redrawn with a pen about ``target`` pixels wide, never breaking the digit apart
+    nor closing or opening a loop: too thick strokes are eroded (or, where that breaks them,
+    reduced to their skeleton and drawn again), too thin ones dilated."""
+    shape = _shape(mask)
+    steps = round((stroke_width(mask) - target) / 2.0)
+    for step in range(abs(steps), 0, -1):
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * step + 1, 2 * step + 1))
+        out = cv2.erode(mask, kernel) if steps > 0 else cv2.dilate(mask, kernel)
+        if _shape(out) == shape:
+            return out
+        if steps > 0:
+            skeleton = skeletonize(mask.astype(bool)).astype(np.uint8)
+            distance = cv2.distanceTransform(1 - skeleton, cv2.DIST_L2, 5)
+            out = (distance <= max(target / 2.0, 0.8)).astype(np.uint8)
+            return out if _shape(out) == shape else mask
+    return mask
+
+
+def digit_stroke(image: np.ndarray, height: int, pen: float | None = None, aspect: float = 1.0) -> np.ndarray:
     """A 28x28 MNIST digit as a clean pen stroke ``height`` pixels tall.
 
     Upscales with cubic interpolation, smooths away the 28-pixel grid, thresholds to a crisp
-    shape and anti-aliases its edge. ``weight`` in [-1, 1] thins (-) or thickens (+) the stroke;
-    ``aspect`` stretches it horizontally.
+    shape, brings the stroke towards a pen ``pen`` pixels wide (MNIST writers used very
+    different pens) and anti-aliases the edge. ``aspect`` stretches the digit horizontally.
     """
     ink = image.astype(np.float32) / 255.0
     ys, xs = np.nonzero(ink > 0.1)
@@ -61,8 +88,10 @@ def digit_stroke(image: np.ndarray, height: int, weight: float = 0.0, aspect: fl
     size = (max(3, round(crop.shape[1] * scale * aspect)), max(3, round(crop.shape[0] * scale)))
     big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
     big = cv2.GaussianBlur(big, (0, 0), max(0.5, 0.45 * scale))
-    mask = (big > (0.42 - 0.14 * weight) * float(big.max())).astype(np.float32)
-    return tight(cv2.GaussianBlur(mask, (0, 0), 0.6))
+    mask = (big > 0.42 * float(big.max())).astype(np.uint8)
+    if pen is not None:
+        mask = _repen(np.pad(mask, round(pen) + 2), pen)
+    return tight(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.6))
 
 
 def stroke_width(alpha: np.ndarray) -> float:
@@ -121,8 +150,8 @@ def separator(char: str, height: int, stroke: float, rng: np.random.Generator) -
         mark = tight(alpha)
         return Mark(mark, char, drop=-round(height * rng.uniform(0.38, 0.5) - mark.shape[0] / 2))
     if char == "/":
-        tall = height * rng.uniform(0.85, 1.0)
-        lean = tall * rng.uniform(0.35, 0.5)
+        tall = height * rng.uniform(0.8, 0.95)
+        lean = tall * rng.uniform(0.5, 0.65)
         w, h = int(lean) + 2 * pad, int(tall) + 2 * pad
         alpha = _supersampled(w, h, lambda c, f: cv2.line(
             c, tuple(pts([(0, tall)], f)[0]), tuple(pts([(lean, 0)], f)[0]), 255,
@@ -131,13 +160,30 @@ def separator(char: str, height: int, stroke: float, rng: np.random.Generator) -
     raise ValueError(f"not a separator: {char!r}")
 
 
-def digit_mark(digit: int, source: DigitSource, height: int, weight: float,
+def pen_width(height: int, rng: np.random.Generator) -> float:
+    """A pen width for digits ``height`` tall: fine ballpoint to felt tip."""
+    return max(1.5, height * float(rng.uniform(0.07, 0.13)))
+
+
+def is_usable(image: np.ndarray, limit: float = 0.2) -> bool:
+    """False for an MNIST digit that would not render as one clean stroke: a broken one (in
+    pieces once thresholded) or a blot (stroke wider than ``limit`` of its height, loops filled)."""
+    big = digit_stroke(image, 40)
+    pieces = _shape((big > 0.5).astype(np.uint8))[0]
+    return pieces == 1 and stroke_width(big) <= limit * big.shape[0]
+
+
+def digit_mark(digit: int, source: DigitSource, height: int, pen: float,
                rng: np.random.Generator) -> Mark:
-    """One MNIST test digit drawn ``height`` (+-7 %) pixels tall, standing on the baseline
-    give or take a few percent of its height."""
-    index, image = source.draw(digit)
+    """One MNIST test digit drawn ``height`` (+-7 %) pixels tall with a pen ``pen`` wide,
+    standing on the baseline give or take a few percent of its height. Unusable digits are
+    swapped for another (up to three tries)."""
+    for _ in range(3):
+        index, image = source.draw(digit)
+        if is_usable(image):
+            break
     size = max(8, round(height * rng.uniform(0.93, 1.07)))
-    alpha = digit_stroke(image, size, weight, aspect=float(rng.uniform(0.9, 1.12)))
+    alpha = digit_stroke(image, size, pen, aspect=float(rng.uniform(0.9, 1.12)))
     return Mark(alpha, str(digit), drop=round(height * rng.uniform(-0.04, 0.04)), index=index)
 
 
@@ -194,11 +240,12 @@ def compose(marks: list[Mark], height: int, rng: np.random.Generator,
 
 
 def write(text: str, source: DigitSource, height: int, rng: np.random.Generator,
-          n_touching: int = 0, weight: float | None = None) -> Handwriting:
-    """``text`` (digits and ``.,/-``) handwritten with digits about ``height`` pixels tall;
-    ``n_touching`` neighbouring digit pairs touch."""
-    weight = float(rng.uniform(-0.6, 0.8)) if weight is None else weight
-    marks: list[Mark] = [digit_mark(int(c), source, height, weight, rng) for c in text if c.isdigit()]
+          n_touching: int = 0, pen: float | None = None) -> Handwriting:
+    """``text`` (digits and ``.,/-``) handwritten with digits about ``height`` pixels tall and
+    a pen about ``pen`` pixels wide (default: 7-13 % of the height); ``n_touching``
+    neighbouring digit pairs touch."""
+    pen = pen_width(height, rng) if pen is None else pen
+    marks: list[Mark] = [digit_mark(int(c), source, height, pen, rng) for c in text if c.isdigit()]
     stroke = float(np.median([stroke_width(m.alpha) for m in marks])) if marks else 2.0
     it = iter(marks)
     marks = [next(it) if c.isdigit() else separator(c, height, stroke, rng) for c in text]

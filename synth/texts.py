@@ -33,11 +33,17 @@ def phone(rng: np.random.Generator) -> str:
     return "-".join(number(rng, g, g) for g in groups)
 
 
+def sort_code(rng: np.random.Generator) -> str:
+    """A bank sort code, e.g. ``20-45-77``."""
+    return "-".join(number(rng, 2, 2) for _ in range(3))
+
+
 def pick(rng: np.random.Generator, kinds: tuple[str, ...] = ("number", "date", "amount", "phone"),
          max_len: int = 12) -> str:
     """A string of one of ``kinds`` no longer than ``max_len`` characters."""
     makers = {"number": lambda: number(rng, 4, max(4, min(10, max_len))), "date": lambda: date(rng),
-              "amount": lambda: amount(rng), "phone": lambda: phone(rng)}
+              "amount": lambda: amount(rng), "phone": lambda: phone(rng),
+              "sortcode": lambda: sort_code(rng)}
     for _ in range(20):
         text = makers[kinds[int(rng.integers(len(kinds)))]]()
         if len(text) <= max_len:

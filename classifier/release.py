@@ -1,0 +1,137 @@
+"""After fitting: calibrate on validation, choose the threshold, export to LiteRT, write the card,
+measure the exported file on the evaluation sets, and write the run's report."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from classifier import card as model_card
+from classifier import reports
+from classifier.calibration import (choose_threshold, error_reject_curve,
+                                    expected_calibration_error, fit_temperature, softmax)
+from classifier.datasets import load_mnist, mnist_checksums
+from classifier.evaluate import LABELS, evaluate_all
+from classifier.export import to_tflite
+from classifier.fit import TrainData
+from classifier.runtime import CARD_FILE, MODEL_FILE, DigitClassifier, sha256sum
+
+TARGET_ERROR = 0.001   # accepted-digit error aimed for on validation
+MAX_REJECT = 0.02      # never flag more than this share of validation digits
+SUMMARIES = {
+    "mlp": "dense 512-256 with dropout",
+    "cnn": "conv32-conv32-pool-conv64-conv64-pool-dense128 (3x3 valid convs, batch norm, dropout)",
+    "deep": "2x(conv-conv-strided conv5) 32/64 + conv128, batch norm, dropout",
+}
+
+
+def _calibrate(model: keras.Model, data: TrainData) -> dict:
+    logits = model.predict(data.x_val, batch_size=512, verbose=0)
+    temperature = fit_temperature(logits, data.y_val)
+    before, after = softmax(logits), softmax(logits, temperature)
+    digits = slice(0, data.val_digits)
+    threshold = choose_threshold(after[digits], data.y_val[digits], TARGET_ERROR, MAX_REJECT)
+    curve = error_reject_curve(after[digits], data.y_val[digits])
+    k = int(np.argmin(np.abs(curve["threshold"] - threshold)))
+    return {"temperature": temperature, "threshold": threshold, "val_curve": curve,
+            "ece_val_before": expected_calibration_error(before, data.y_val),
+            "ece_val_after": expected_calibration_error(after, data.y_val),
+            "val_reject": float(curve["reject"][k]), "val_error": float(curve["error"][k])}
+
+
+def _threshold_reason(cal: dict) -> str:
+    return (f"Chosen on the validation digits (last MNIST training images) from the error-reject "
+            f"curve: the lowest threshold at which the error among accepted digits is at most "
+            f"{100 * TARGET_ERROR:.1f}% while no more than {100 * MAX_REJECT:.0f}% of digits are "
+            f"flagged (if both cannot hold, the reject budget wins), and never below 0.5. On validation "
+            f"it flags {100 * cal['val_reject']:.2f}% of digits and leaves "
+            f"{100 * cal['val_error']:.3f}% errors among the accepted ones. Raising it trades more "
+            f"manual review for fewer silent errors; see error_reject.png in the training report.")
+
+
+def _atomic_write(path: Path, write) -> None:
+    # Other processes load models/ while we train: write aside, then rename into place.
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def finish(options, data: TrainData, model: keras.Model, histories: list[dict], train_seconds: float,
+           report: Path, command: str, machine: str) -> dict:
+    """Calibrate, export, evaluate and report; returns the metrics dictionary."""
+    report.mkdir(parents=True, exist_ok=True)
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cal = _calibrate(model, data)
+    model.save(report / "model.keras")
+    model_path = out / MODEL_FILE
+    _atomic_write(model_path, lambda p: to_tflite(model, p))
+    card = {
+        "model_file": MODEL_FILE,
+        "sha256": sha256sum(model_path),
+        "size_bytes": model_path.stat().st_size,
+        "format": "LiteRT flatbuffer, float32; input 'image' (N, 28, 28) float32 in [0, 1] "
+                  "ink-bright (segmentation.normalize.to_mnist); output logits (N, 11)",
+        "labels": list(LABELS),
+        "output": "logits",
+        "temperature": cal["temperature"],
+        "threshold": cal["threshold"],
+        "threshold_reason": _threshold_reason(cal),
+        "architecture": options.arch if options.ensemble <= 1 else f"{options.ensemble} x {options.arch}",
+        "architecture_summary": SUMMARIES[options.arch],
+        "parameters": int(model.count_params()),
+        "training": {
+            "command": command, "machine": machine, "seconds": round(train_seconds, 1),
+            "seed": options.seed, "epochs": options.epochs,
+            "epochs_run": [len(h["loss"]) for h in histories] if len(histories) > 1 else len(histories[0]["loss"]),
+            "optimizer": options.optimizer, "batch_size": options.batch_size,
+            "ensemble": options.ensemble, "validation_size": options.validation_size,
+            "nondigit_train": options.nondigits, "augment": options.augment,
+            "options": {k: str(v) for k, v in asdict(options).items()},
+        },
+        "data_md5": mnist_checksums(options.mnist),
+    }
+    _atomic_write(out / CARD_FILE, lambda p: p.write_text("{}"))  # placeholder, replaced below
+    model_card.write_json(card, out)
+
+    classifier = DigitClassifier(out)  # measure the exported file, not the Keras model
+    results = evaluate_all(classifier.predict, cal["threshold"], options.mnist, options.usps)
+    test_images, test_labels = load_mnist(options.mnist, "test")
+    test_images = test_images.astype(np.float32) / 255.0
+    test_logits = classifier.logits(test_images)
+    metrics = {
+        "mnist_test_accuracy": results["mnist_test"]["accuracy"],
+        "mnist_test_macro_f1": results["mnist_test"]["macro_f1"],
+        "mnist_test_flag_rate": results["mnist_test"]["flag_rate"],
+        "usps_test_accuracy": results.get("usps_test", {}).get("accuracy"),
+        "usps_test_flag_rate": results.get("usps_test", {}).get("flag_rate"),
+        "nondigit_flag_rate": results["nondigit_heldout"]["flag_rate"],
+        "nondigit_predicted_not_digit": results["nondigit_heldout"]["predicted_not_digit"],
+        "ece_test_before": expected_calibration_error(softmax(test_logits), test_labels),
+        "ece_test_after": expected_calibration_error(softmax(test_logits, cal["temperature"]), test_labels),
+        "ece_val_before": cal["ece_val_before"],
+        "ece_val_after": cal["ece_val_after"],
+    }
+    card["metrics"] = metrics
+    model_card.write_json(card, out)
+    model_card.write_markdown(card, out)
+
+    full = {**metrics, "temperature": cal["temperature"], "threshold": cal["threshold"],
+            "training_seconds": round(train_seconds, 1), "parameters": card["parameters"],
+            "size_bytes": card["size_bytes"], "per_class": results["mnist_test"]["per_class"],
+            "confusion": results["mnist_test"]["confusion"], "history": histories,
+            "usps_per_class": results.get("usps_test", {}).get("per_class"),
+            "options": card["training"]["options"], "sha256": card["sha256"]}
+    reports.write_metrics(full, report)
+    model_card.write_json(card, report)
+    probs = results["_mnist_probs"]
+    reports.confusion_png(np.array(results["mnist_test"]["confusion"]), report / "confusion_matrix.png")
+    reports.curves_png(histories, report / "training_curves.png")
+    reports.misclassified_png(test_images, test_labels, probs, report / "misclassified.png")
+    reports.error_reject_png({"validation": cal["val_curve"],
+                              "MNIST test": error_reject_curve(probs, test_labels)},
+                             cal["threshold"], report / "error_reject.png")
+    return full

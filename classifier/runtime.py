@@ -1,0 +1,75 @@
+"""Digit classifier at run time: the LiteRT model plus its card. Never imports TensorFlow
+(cold start matters: loading the interpreter takes milliseconds, TensorFlow takes seconds)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "models"
+MODEL_FILE = "digits.tflite"
+CARD_FILE = "model_card.json"
+BATCH = 256  # largest batch sent to the interpreter at once
+
+
+def sha256sum(path: Path) -> str:
+    """Hex sha256 of a file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class DigitClassifier:
+    """Calibrated probabilities over ('0', ..., '9', '?') for MNIST-style 28x28 crops."""
+
+    def __init__(self, model_dir: Path = DEFAULT_DIR) -> None:
+        model_dir = Path(model_dir)
+        model_path, card_path = model_dir / MODEL_FILE, model_dir / CARD_FILE
+        for path in (model_path, card_path):
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: not found (train a model or use the shipped models/)")
+        try:
+            card = json.loads(card_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{card_path}: not a valid model card ({err})") from err
+        content = model_path.read_bytes()
+        if hashlib.sha256(content).hexdigest() != card.get("sha256"):
+            raise ValueError(f"{model_path}: sha256 does not match {card_path.name}; "
+                             "the model file is corrupt or does not belong to this card")
+        try:
+            self._interpreter = Interpreter(model_content=content, num_threads=1)
+        except (ValueError, RuntimeError) as err:
+            raise ValueError(f"{model_path}: not a loadable LiteRT model ({err})") from err
+        self.labels: tuple[str, ...] = tuple(card["labels"])
+        self.threshold: float = float(card["threshold"])
+        self.temperature: float = float(card["temperature"])
+        self.card: dict = card
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._batch = 0
+
+    def _run(self, chunk: np.ndarray) -> np.ndarray:
+        if len(chunk) != self._batch:  # re-plan only when the batch size changes
+            self._interpreter.resize_tensor_input(self._input, chunk.shape, strict=False)
+            self._interpreter.allocate_tensors()
+            self._batch = len(chunk)
+        self._interpreter.set_tensor(self._input, chunk)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output).copy()
+
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        """Raw (uncalibrated) logits, (N, len(labels)) float32."""
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+        if len(images) == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        return np.concatenate([self._run(images[i: i + BATCH]) for i in range(0, len(images), BATCH)])
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) float32 in [0, 1] -> (N, len(labels)) calibrated probabilities."""
+        z = self.logits(images).astype(np.float64) / self.temperature
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)

@@ -1,0 +1,106 @@
+"""Training command: MNIST (+ generated non-digits) -> calibrated LiteRT model, card and report.
+
+Run as ``python cli.py train --mnist ../shared/data/mnist`` (or ``python -m classifier.train``).
+The validation split is the last part of the MNIST training set; the test set is only measured.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifier.datasets import default_dir
+
+OPTIMIZERS = ("adam", "sgd", "adadelta")
+DEFAULT_LR = {"adam": 2e-3, "sgd": 0.05, "adadelta": 1.0}
+
+
+@dataclass
+class TrainOptions:
+    """Everything a training run depends on (recorded in the model card)."""
+
+    mnist: Path
+    usps: Path | None = None
+    arch: str = "cnn"
+    optimizer: str = "adam"
+    epochs: int = 16
+    batch_size: int = 128
+    learning_rate: float | None = None   # None: DEFAULT_LR of the optimizer
+    seed: int = 1
+    ensemble: int = 1
+    out: Path = Path("models")
+    report: Path | None = None           # None: runs/<arch>-seed<seed>
+    validation_size: int = 6000
+    nondigits: int = 6000
+    augment: bool = True
+    patience: int = 5
+    time_budget_min: float = 28.0        # per member; stops before an epoch would overrun it
+    limit: int | None = None             # use only the first N training digits (quick runs)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``train`` options to ``parser``."""
+    mnist, usps = default_dir("DIGITS_MNIST_DIR", "mnist"), default_dir("DIGITS_USPS_DIR", "usps")
+    parser.add_argument("--mnist", type=Path, default=mnist, required=mnist is None,
+                        help="folder with the four MNIST .gz files (env DIGITS_MNIST_DIR)")
+    parser.add_argument("--usps", type=Path, default=usps,
+                        help="folder with zip.test.gz, for the USPS score (env DIGITS_USPS_DIR)")
+    parser.add_argument("--arch", choices=("mlp", "cnn", "deep"), default="cnn")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    parser.add_argument("--epochs", type=int, default=TrainOptions.epochs)
+    parser.add_argument("--batch-size", type=int, default=TrainOptions.batch_size)
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default per optimizer)")
+    parser.add_argument("--seed", type=int, default=TrainOptions.seed)
+    parser.add_argument("--ensemble", type=int, default=1, help="average the logits of N models")
+    parser.add_argument("--out", type=Path, default=Path("models"), help="where digits.tflite and the card go")
+    parser.add_argument("--report", type=Path, default=None, help="report folder (default runs/<arch>-seed<S>)")
+    parser.add_argument("--validation-size", type=int, default=TrainOptions.validation_size)
+    parser.add_argument("--nondigits", type=int, default=TrainOptions.nondigits,
+                        help="generated non-digit training crops (class '?')")
+    parser.add_argument("--no-augment", action="store_true")
+    parser.add_argument("--patience", type=int, default=TrainOptions.patience, help="early-stopping patience")
+    parser.add_argument("--time-budget", type=float, default=TrainOptions.time_budget_min,
+                        help="minutes per model before training stops")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N digits only")
+
+
+def options_from_args(args: argparse.Namespace) -> TrainOptions:
+    """TrainOptions from parsed arguments."""
+    return TrainOptions(
+        mnist=args.mnist, usps=args.usps, arch=args.arch, optimizer=args.optimizer,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+        ensemble=args.ensemble, out=args.out,
+        report=args.report, validation_size=args.validation_size, nondigits=args.nondigits,
+        augment=not args.no_augment, patience=args.patience, time_budget_min=args.time_budget,
+        limit=args.limit)
+
+
+def train(options: TrainOptions) -> dict:
+    """Train, calibrate, export and evaluate; returns the metrics (also in the report folder)."""
+    from classifier import fit, release  # TensorFlow is imported only when training
+
+    started = time.time()
+    data = fit.prepare_data(options)
+    model, histories = fit.train_models(options, data)
+    train_seconds = time.time() - started
+    report = options.report or Path("runs") / f"{options.arch}-seed{options.seed}"
+    command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+    return release.finish(options, data, model, histories, train_seconds, Path(report), command, machine)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_train_arguments(parser)
+    metrics = train(options_from_args(parser.parse_args(argv)))
+    print(f"MNIST test accuracy {metrics['mnist_test_accuracy']:.4f}")
+
+
+if __name__ == "__main__":
+    main()
+

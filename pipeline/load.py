@@ -1,0 +1,289 @@
+"""Finding input files and turning them into grey pages, one page at a time.
+
+Every page comes out as a 2-D uint8 array with the paper bright and the ink dark, whatever the
+file held (colour, alpha, palette, CMYK, 1-bit, 16-bit, EXIF-rotated, multi-page TIFF, PDF).
+Anything that cannot be read raises :class:`InputError` with a reason a user can act on; sizes are
+checked from the file header before any pixel is decoded, so a hostile file cannot exhaust memory.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pdf"})
+# Pillow decoders we trust with scans; content decides the decoder, not the file name.
+IMAGE_FORMATS = ("PNG", "JPEG", "MPO", "TIFF", "BMP")
+PDF_TIMEOUT_S = 300  # per poppler call; a PDF that takes longer is treated as unreadable
+_MIB = 1024 * 1024
+
+
+class InputError(Exception):
+    """An input file that cannot be read; ``str(err)`` is a plain-language reason."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Refuse inputs above these sizes (pixels per page, pages per file, bytes per file)."""
+
+    max_pixels: int = 200_000_000
+    max_pages: int = 1000
+    max_bytes: int = 500 * _MIB
+
+
+# --------------------------------------------------------------------------- finding inputs
+
+def find_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Supported files under ``paths`` as ``(path, name)`` pairs.
+
+    A file argument gives its file name; a folder is searched recursively (symlinked folders
+    followed once, so loops end) and gives names relative to it in posix form. Each argument's
+    files are sorted by name; arguments keep their order; a file reached twice is listed once.
+    Only the suffixes in :data:`SUFFIXES` (any case) are kept; folders named like images are
+    skipped. A path that does not exist raises :class:`InputError`.
+    """
+    found: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for root in map(Path, paths):
+        if root.is_dir():
+            batch = sorted(_walk(root), key=lambda item: item[1])
+        elif root.is_file():
+            batch = [(root, root.name)] if _supported(root) else []
+        elif root.is_symlink() or os.path.lexists(root):
+            continue  # broken or looping link given directly: nothing to read
+        else:
+            raise InputError(f"{root}: no such file or folder")
+        for path, name in batch:
+            key = os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                found.append((path, name))
+    return found
+
+
+def _supported(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str]]:
+    visited: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in visited:  # reached again through a symlink: a loop
+            dirnames[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        for filename in filenames:
+            path = Path(dirpath, filename)
+            # is_file() follows links and is False for folders, broken links and link loops.
+            if _supported(path) and path.is_file():
+                yield path, path.relative_to(root).as_posix()
+
+
+# --------------------------------------------------------------------------- reading pages
+
+def iter_pages(path: Path, dpi: int = 300,
+               limits: Limits = Limits()) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(page_number, grey)`` for every page of an image or PDF, numbered from 1.
+
+    ``grey`` is a 2-D uint8 array, paper bright and ink dark. PDF pages are rendered at ``dpi``
+    (dots per inch, > 0) one at a time; raster images keep their own resolution. Raises
+    :class:`InputError` for anything unreadable or over ``limits``; pages already yielded stay
+    valid when a later page of the same file fails.
+    """
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    path = Path(path)
+    head = _check_file(path, limits)
+    if b"%PDF-" in head:  # PDFs may carry a little junk before the header
+        yield from _pdf_pages(path, dpi, limits)
+    elif path.suffix.lower() == ".pdf":
+        raise InputError("not a PDF file: its content does not start with a PDF header")
+    else:
+        yield from _image_pages(path, head, limits)
+
+
+def _check_file(path: Path, limits: Limits) -> bytes:
+    """Basic file checks; returns the first KiB for content sniffing."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError("file not found") from None
+    except PermissionError:
+        raise InputError("permission denied: the file's folder cannot be read") from None
+    except OSError as err:
+        raise InputError(f"file cannot be read: {err.strerror or err}") from None
+    if path.is_dir():
+        raise InputError("is a folder, not a file")
+    if st.st_size == 0:
+        raise InputError("file is empty (0 bytes)")
+    if st.st_size > limits.max_bytes:
+        raise InputError(f"file is too large ({st.st_size / _MIB:.0f} MiB, "
+                         f"limit {limits.max_bytes / _MIB:.0f} MiB)")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(1024)
+    except PermissionError:
+        raise InputError("permission denied: the file cannot be read") from None
+    except OSError as err:
+        raise InputError(f"file cannot be read: {err.strerror or err}") from None
+
+
+def _image_pages(path: Path, head: bytes, limits: Limits) -> Iterator[tuple[int, np.ndarray]]:
+    try:
+        image = Image.open(path, formats=IMAGE_FORMATS)  # reads the header only
+    except Image.DecompressionBombError as err:  # Pillow's own guard, at 2 x MAX_IMAGE_PIXELS
+        pixels = re.search(r"\((\d+) pixels\)", str(err))
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
+        raise InputError(f"image is too large: {size} (over Pillow's safety limit)") from None
+    except UnidentifiedImageError:
+        raise InputError(_not_an_image(head)) from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise InputError(f"image header is damaged ({err})") from None
+    with image:
+        n_frames = getattr(image, "n_frames", 1)
+        if n_frames > limits.max_pages:
+            raise InputError(f"image has {n_frames} pages, more than the limit of "
+                             f"{limits.max_pages}")
+        for index in range(n_frames):
+            try:
+                image.seek(index)
+            except (OSError, EOFError, ValueError, SyntaxError) as err:
+                raise InputError(f"page {index + 1} of the image is damaged ({err})") from None
+            width, height = image.size
+            if width * height > limits.max_pixels:
+                raise InputError(f"image is too large: {width} x {height} pixels "
+                                 f"(limit {limits.max_pixels:,} pixels)")
+            try:
+                image.load()
+            except Exception as err:  # decoders raise OSError, SyntaxError, zlib.error, ...
+                raise InputError(f"image data is truncated or damaged ({err})") from None
+            yield index + 1, to_gray(_upright(image))
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation (phone photos, some scanners)."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # a malformed EXIF block should not cost the page: keep it as stored
+        return image
+
+
+def _not_an_image(head: bytes) -> str:
+    # Control bytes other than whitespace do not occur in text files (UTF-8 included).
+    if all(b >= 32 or b in b"\t\n\r\f" for b in head[:256]):
+        return "not an image: the file contains text"
+    return "not an image: content is not PNG, JPEG, TIFF, BMP or PDF"
+
+
+def to_gray(image: Image.Image) -> np.ndarray:
+    """Any Pillow image as a 2-D uint8 grey array (paper bright, ink dark).
+
+    Luminance (ITU-R 601: 0.299 R + 0.587 G + 0.114 B) keeps blue and black ink dark; alpha is
+    composited on white paper; 16-bit and 32-bit integer data is scaled from 0..65535 to 0..255;
+    float data is taken as 0..1 when its maximum is at most 1, else as 0..255.
+    """
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        data = np.asarray(image).astype(np.float32)
+        if mode == "I" and data.size and data.max() <= 255:  # 8-bit values stored as int32
+            return np.clip(data, 0, 255).astype(np.uint8)
+        return np.clip(np.rint(data / 257.0), 0, 255).astype(np.uint8)
+    if mode == "F":
+        data = np.nan_to_num(np.asarray(image, dtype=np.float32))
+        if data.size and data.max() <= 1.0:
+            data = data * 255.0
+        return np.clip(np.rint(data), 0, 255).astype(np.uint8)
+    if "A" in mode or "a" in mode or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, rgba)
+    elif mode not in ("L", "1", "P", "RGB"):
+        image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV: via RGB so luminance is right
+    return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+
+
+# --------------------------------------------------------------------------- PDF
+
+def _pdf_pages(path: Path, dpi: int, limits: Limits) -> Iterator[tuple[int, np.ndarray]]:
+    # Imported here so that reading images works without poppler's Python wrapper.
+    from pdf2image import convert_from_path, pdfinfo_from_path
+    from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPopplerTimeoutError
+
+    def info(**pages: int) -> dict:
+        try:
+            return pdfinfo_from_path(str(path), timeout=PDF_TIMEOUT_S, **pages)
+        except PDFInfoNotInstalledError:
+            raise InputError("cannot read PDFs: poppler (pdfinfo, pdftoppm) is not "
+                             "installed") from None
+        except PDFPopplerTimeoutError:
+            raise InputError(f"PDF took longer than {PDF_TIMEOUT_S} s to open") from None
+        except Exception as err:  # PDFPageCountError and parse errors
+            raise InputError(_pdf_reason(str(err))) from None
+
+    n_pages = int(info().get("Pages", 0))
+    if n_pages <= 0:
+        raise InputError("PDF has no pages")
+    if n_pages > limits.max_pages:
+        raise InputError(f"PDF has {n_pages} pages, more than the limit of {limits.max_pages}")
+    sizes = _page_sizes(info(first_page=1, last_page=n_pages))
+    largest = max(sizes.values(), key=lambda wh: wh[0] * wh[1], default=(0.0, 0.0))
+    for page in range(1, n_pages + 1):
+        width_pt, height_pt = sizes.get(page, largest)
+        width, height = math.ceil(width_pt / 72 * dpi), math.ceil(height_pt / 72 * dpi)
+        if width * height > limits.max_pixels:
+            raise InputError(f"PDF page {page} would be {width} x {height} pixels at {dpi} dpi "
+                             f"(limit {limits.max_pixels:,} pixels); use a lower dpi")
+        try:
+            images = convert_from_path(str(path), dpi=dpi, first_page=page, last_page=page,
+                                       grayscale=True, thread_count=1, timeout=PDF_TIMEOUT_S)
+        except PDFPopplerTimeoutError:
+            raise InputError(f"PDF page {page} took longer than {PDF_TIMEOUT_S} s to "
+                             "render") from None
+        except Exception as err:
+            raise InputError(f"PDF page {page} cannot be rendered: {_first_line(err)}") from None
+        if len(images) != 1:
+            raise InputError(f"PDF page {page} cannot be rendered (the PDF is damaged)")
+        with images[0] as image:
+            yield page, to_gray(image)
+
+
+_PAGE_SIZE = re.compile(r"Page\s+(\d+)\s+size")
+_POINTS = re.compile(r"([\d.]+)\s*x\s*([\d.]+)")
+
+
+def _page_sizes(info: dict) -> dict[int, tuple[float, float]]:
+    """Page number -> (width, height) in points from ``pdfinfo -f -l`` output."""
+    sizes = {}
+    for key, value in info.items():
+        page, points = _PAGE_SIZE.match(key), _POINTS.match(str(value))
+        if page and points:
+            sizes[int(page.group(1))] = (float(points.group(1)), float(points.group(2)))
+    if not sizes and "Page size" in info:  # older poppler: one size for the whole file
+        points = _POINTS.match(str(info["Page size"]))
+        if points:
+            sizes = {1: (float(points.group(1)), float(points.group(2)))}
+    return sizes
+
+
+def _pdf_reason(message: str) -> str:
+    lowered = message.lower()
+    if "password" in lowered or "encrypt" in lowered:
+        return "PDF is password-protected (encrypted); save an unprotected copy and retry"
+    detail = [line.strip() for line in message.splitlines()[1:] if line.strip()]
+    return "PDF is damaged or not a PDF" + (f" ({detail[0]})" if detail else "")
+
+
+def _first_line(err: Exception) -> str:
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__

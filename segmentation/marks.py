@@ -1,0 +1,40 @@
+"""The unit segmentation hands on: one mark (digit, separator, or unknown) with its own pixels."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from pipeline.results import Box
+
+
+@dataclass
+class Component:
+    """One mark of a string: ``box`` in the ink mask's (deskewed page) pixels, ``mask`` a bool
+    array of shape (box.h, box.w) holding only this mark's ink, ``separator`` one of
+    ``. , / -`` when recognised as a separator, else None (a digit or something to reject)."""
+
+    box: Box
+    mask: np.ndarray
+    separator: str | None = None
+
+    @cached_property
+    def area(self) -> int:
+        """Ink pixels."""
+        return int(np.count_nonzero(self.mask))
+
+    @cached_property
+    def centre(self) -> tuple[float, float]:
+        """Centre of mass (x, y) of the ink in page pixels (box centre if the mask is empty)."""
+        ys, xs = np.nonzero(self.mask)
+        if len(xs) == 0:
+            return self.box.x + self.box.w / 2, self.box.y + self.box.h / 2
+        return self.box.x + float(xs.mean()), self.box.y + float(ys.mean())
+
+
+def boxes_of(components: list[Component]) -> np.ndarray:
+    """(N, 4) int64 array of the components' x, y, w, h."""
+    if not components:
+        return np.zeros((0, 4), np.int64)
+    return np.array([(c.box.x, c.box.y, c.box.w, c.box.h) for c in components], np.int64)

@@ -1,0 +1,168 @@
+"""Re-joining digits broken into several components.
+
+Pieces arise from a pen lifted mid-digit (a '5' whose top bar is detached, a '4' or '7' drawn
+in two strokes) or from strokes cut where a ruling line was removed. Two components are joined
+when they overlap strongly in x and, together, still look like one digit of the height their
+neighbours on the same line have:
+
+* stacked pieces (one above the other, little vertical overlap) must be close vertically and
+  their facing ends must line up (the stroke continues across the gap);
+* side pieces (the open part of a '4' beside its stem) must have one x-range almost inside the
+  other, be nearly touching, and not both be full-height glyphs (which would be two digits
+  whose boxes overlap because of slanted writing).
+
+Small compact marks low beside a digit are never joined: those are full stops and commas.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .components import Labeled, PageScale
+from .geometry import gap, near_pairs, overlap
+
+MIN_X_OVERLAP = 0.5       # shared x-range / narrower width, for any join
+MAX_STACK_GAP = 0.22      # vertical gap / union height, stacked pieces
+MAX_STACK_OVERLAP = 0.35  # vertical overlap / shorter height below which pieces count as stacked
+MIN_CONTAINED = 0.85      # narrower x-range inside the wider one, side pieces
+MAX_SIDE_DISTANCE = 0.15  # pixel distance / union height, side pieces
+MAX_HEIGHT = 1.35         # union height / neighbours' median height
+MAX_ASPECT = 1.3          # union width / union height
+MAX_ALONE_ASPECT = 4.0    # union height / width when there is no neighbour to compare with
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+
+def _candidates(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs overlapping in x by MIN_X_OVERLAP of the narrower and vertically close, ordered by
+    vertical gap (closest first), with that gap."""
+    heights = boxes[:, 3]
+    dy = 0.5 * float(np.percentile(heights, 99)) if len(boxes) else 0.0
+    i, j = near_pairs(boxes, dy)
+    if len(i) == 0:
+        return i, j, i
+    bi, bj = boxes[i], boxes[j]
+    ox = overlap(bi[:, 0], bi[:, 0] + bi[:, 2], bj[:, 0], bj[:, 0] + bj[:, 2])
+    gy = gap(bi[:, 1], bi[:, 1] + bi[:, 3], bj[:, 1], bj[:, 1] + bj[:, 3])
+    ok = (ox >= MIN_X_OVERLAP * np.minimum(bi[:, 2], bj[:, 2])) & \
+         (gy <= 0.5 * np.maximum(bi[:, 3], bj[:, 3]))
+    i, j, gy = i[ok], j[ok], gy[ok]
+    order = np.argsort(gy, kind="stable")
+    return i[order], j[order], gy[order]
+
+
+def _neighbour_height(boxes: np.ndarray, union: np.ndarray) -> float | None:
+    """Median height of the other components on the union's text line (centre inside the
+    union's rows, within two union heights sideways, not a small mark), or None."""
+    x, y, w, h = union
+    cy = boxes[:, 1] + boxes[:, 3] / 2
+    inside = (boxes[:, 0] >= x) & (boxes[:, 1] >= y) & \
+             (boxes[:, 0] + boxes[:, 2] <= x + w) & (boxes[:, 1] + boxes[:, 3] <= y + h)
+    gx = gap(boxes[:, 0], boxes[:, 0] + boxes[:, 2], x, x + w)
+    near = (cy >= y) & (cy <= y + h) & (gx <= 2 * h) & (boxes[:, 3] >= 0.4 * h) & ~inside
+    return float(np.median(boxes[near, 3])) if near.any() else None
+
+
+def _facing_ink(lab: Labeled, upper: int, lower: int, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """Page x-coordinates of ink in the upper piece's bottom ``band`` rows and in the lower
+    piece's top ``band`` rows."""
+    bu, bl = lab.boxes[upper], lab.boxes[lower]
+    mu, ml = lab.mask(upper), lab.mask(lower)
+    cols_u = np.flatnonzero(mu[-band:].any(axis=0)) + bu[0]
+    cols_l = np.flatnonzero(ml[:band].any(axis=0)) + bl[0]
+    return cols_u, cols_l
+
+
+def _continues(lab: Labeled, a: int, b: int, scale: PageScale, vgap: int) -> bool:
+    """Whether a stroke ending at the facing edge of one stacked piece resumes on the other
+    within a pen width or two (plus slack for a slanted stroke across the gap)."""
+    upper, lower = (a, b) if lab.boxes[a, 1] <= lab.boxes[b, 1] else (b, a)
+    band = max(2, int(round(scale.stroke)))
+    cols_u, cols_l = _facing_ink(lab, upper, lower, band)
+    if len(cols_u) == 0 or len(cols_l) == 0:
+        return False
+    tol = max(2.0, 1.5 * scale.stroke) + 0.7 * vgap
+    pos = np.searchsorted(cols_l, cols_u)
+    left = cols_l[np.clip(pos - 1, 0, len(cols_l) - 1)]
+    right = cols_l[np.clip(pos, 0, len(cols_l) - 1)]
+    d = np.minimum(np.abs(left - cols_u), np.abs(right - cols_u))
+    return bool(d.min() <= tol)
+
+
+def _pixel_distance(lab: Labeled, a: int, b: int) -> float:
+    """Smallest distance (px) between the ink of two components."""
+    ba, bb = lab.boxes[a], lab.boxes[b]
+    x0, y0 = min(ba[0], bb[0]), min(ba[1], bb[1])
+    x1 = max(ba[0] + ba[2], bb[0] + bb[2])
+    y1 = max(ba[1] + ba[3], bb[1] + bb[3])
+    free = np.ones((y1 - y0, x1 - x0), np.uint8)
+    free[ba[1] - y0: ba[1] - y0 + ba[3], ba[0] - x0: ba[0] - x0 + ba[2]][lab.mask(a)] = 0
+    dist = cv2.distanceTransform(free, cv2.DIST_L2, 3)
+    inb = lab.mask(b)
+    return float(dist[bb[1] - y0: bb[1] - y0 + bb[3], bb[0] - x0: bb[0] - x0 + bb[2]][inb].min())
+
+
+def _is_low_mark(small: np.ndarray, big: np.ndarray) -> bool:
+    """A compact mark in the bottom part of (or below) a taller one: a full stop or comma."""
+    sx, sy, sw, sh = small
+    bx, by, bw, bh = big
+    compact = sh <= 0.5 * bh and sw <= 0.5 * bh
+    return bool(compact and sy + sh / 2 >= by + 0.7 * bh)
+
+
+def merge_pieces(lab: Labeled, keep: np.ndarray, scale: PageScale) -> list[list[int]]:
+    """Groups of component indices (into ``lab``) that form one mark each, in no order.
+
+    ``keep`` is a bool mask of the components to consider (specks already dropped); every kept
+    component appears in exactly one group.
+    """
+    idx = np.flatnonzero(keep)
+    boxes = lab.boxes[idx]
+    uf = _UnionFind(len(idx))
+    group_box = {k: boxes[k].copy() for k in range(len(idx))}
+    ci, cj, cgap = _candidates(boxes)
+    for a, b, vgap in zip(ci.tolist(), cj.tolist(), cgap.tolist()):
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            continue
+        ba, bb = boxes[a], boxes[b]
+        small, big = (ba, bb) if ba[3] * ba[2] <= bb[3] * bb[2] else (bb, ba)
+        if _is_low_mark(small, big):
+            continue
+        ga, gb = group_box[ra], group_box[rb]
+        x0, y0 = min(ga[0], gb[0]), min(ga[1], gb[1])
+        union = np.array([x0, y0, max(ga[0] + ga[2], gb[0] + gb[2]) - x0,
+                          max(ga[1] + ga[3], gb[1] + gb[3]) - y0])
+        if union[2] > MAX_ASPECT * union[3]:
+            continue
+        ref = _neighbour_height(boxes, union)
+        if ref is not None and union[3] > MAX_HEIGHT * ref:
+            continue
+        if ref is None and union[3] > MAX_ALONE_ASPECT * union[2]:
+            continue
+        oy = min(ba[1] + ba[3], bb[1] + bb[3]) - max(ba[1], bb[1])
+        if oy <= MAX_STACK_OVERLAP * min(ba[3], bb[3]):
+            ok = vgap <= MAX_STACK_GAP * union[3] and \
+                _continues(lab, int(idx[a]), int(idx[b]), scale, vgap)
+        else:
+            narrow, wide = (ba, bb) if ba[2] <= bb[2] else (bb, ba)
+            inside = overlap(narrow[0], narrow[0] + narrow[2], wide[0], wide[0] + wide[2])
+            tall = ref if ref is not None else union[3]
+            ok = inside >= MIN_CONTAINED * narrow[2] and min(ba[3], bb[3]) < 0.7 * tall and \
+                _pixel_distance(lab, int(idx[a]), int(idx[b])) <= max(2.0, MAX_SIDE_DISTANCE * union[3])
+        if ok:
+            uf.parent[rb] = ra
+            group_box[ra] = union
+    groups: dict[int, list[int]] = {}
+    for k in range(len(idx)):
+        groups.setdefault(uf.find(k), []).append(int(idx[k]))
+    return list(groups.values())

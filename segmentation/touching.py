@@ -1,0 +1,283 @@
+"""Splitting digits that touch into one component.
+
+A component much wider than a digit of its height gets candidate cuts: valleys of its vertical
+ink projection, dips of its upper contour and rises of its lower contour (the concavities where
+two digits meet). Each candidate position gives a straight vertical cut and a minimum-ink cut
+path (dynamic programming, one column step per row, so it follows slanted joins the way a
+drop-fall path does). Candidate segmentations into 2 or 3 parts are all normalised and scored
+in one batch per page; the segmentation whose parts' digit probabilities have the highest
+product (after a prior on the number of parts given the width) wins, leaving the component
+whole included. Without a scorer the deepest valley near the expected positions is cut.
+
+A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
+left of the cut when ``x < c[y]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from pipeline.results import Box
+
+from .marks import Component
+from .normalize import batch_to_mnist
+
+WIDE = 0.85          # width / height from which a digit-sized component may hold two digits
+WIDE_NO_SCORE = 1.25  # width / height from which it is cut when nothing can score the parts
+THREE = 1.6          # width / height from which three parts are tried as well
+THREE_NO_SCORE = 2.1
+MAX_ASPECT = 4.5     # wider than this it is no run of digits worth cutting (signature, line)
+MAX_CANDIDATES = 8   # cut positions kept per component
+MIN_PART_HEIGHT = 0.4  # part height / component height: every digit spans most of the line
+MIN_PART_INK = 0.08    # part ink / component ink
+SLANT_COST = 0.05      # DP cost of a sideways step, in ink pixels
+DRIFT_COST = 0.02      # DP cost per column away from the candidate position, in ink pixels
+SPLIT_PENALTY = 0.15   # log-probability handicap per extra part (ties stay whole)
+EXPECT_WEIGHT = 0.5    # log-probability handicap per part away from the width's expectation
+
+Scorer = Callable[[np.ndarray], np.ndarray]
+
+
+def _local_minima(values: np.ndarray) -> np.ndarray:
+    """Indices of plateau-aware local minima (a flat valley reports its middle)."""
+    v = np.asarray(values, np.float64)
+    if len(v) < 3:
+        return np.zeros(0, np.int64)
+    out = []
+    i = 1
+    while i < len(v) - 1:
+        j = i
+        while j + 1 < len(v) - 1 and v[j + 1] == v[i]:
+            j += 1
+        if v[i - 1] > v[i] and v[j + 1] > v[i]:
+            out.append((i + j) // 2)
+        i = j + 1
+    return np.array(out, np.int64)
+
+
+def profiles(mask: np.ndarray, smooth: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertical projection (ink px per column, smoothed over ``smooth`` columns), upper contour
+    (first ink row per column, h where empty) and lower contour (last ink row, -1 where empty)."""
+    h, w = mask.shape
+    proj = mask.sum(axis=0).astype(np.float64)
+    if smooth > 1:
+        proj = np.convolve(proj, np.ones(smooth) / smooth, mode="same")
+    has = mask.any(axis=0)
+    top = np.where(has, mask.argmax(axis=0), h)
+    bottom = np.where(has, h - 1 - mask[::-1].argmax(axis=0), -1)
+    return proj, top, bottom
+
+
+def candidate_columns(mask: np.ndarray, parts: int, stroke: float) -> list[int]:
+    """Up to MAX_CANDIDATES columns where a cut may separate touching digits, best first
+    (least ink crossed), from projection valleys and contour concavities, plus the evenly
+    spaced positions for ``parts`` parts as a fallback."""
+    h, w = mask.shape
+    proj, top, bottom = profiles(mask, max(1, int(round(stroke))))
+    lo, hi = max(1, int(0.12 * h), int(0.1 * w)), min(w - 1, w - max(1, int(0.12 * h), int(0.1 * w)))
+    if hi <= lo:
+        return []
+    found = set(_local_minima(proj).tolist())
+    found |= set(_local_minima(-top.astype(np.float64)).tolist())
+    found |= set(_local_minima(bottom.astype(np.float64)).tolist())
+    found |= {int(round(w * i / parts)) for i in range(1, parts)}
+    cols = sorted(c for c in found if lo <= c < hi)
+    # Near-duplicates (within a pen width) keep the one crossing least ink.
+    cols.sort(key=lambda c: (proj[c], c))
+    kept: list[int] = []
+    for c in cols:
+        if all(abs(c - k) > max(1.0, stroke) for k in kept):
+            kept.append(c)
+    return kept[:MAX_CANDIDATES]
+
+
+def min_ink_path(mask: np.ndarray, x0: int, reach: int) -> np.ndarray:
+    """Cut through ``mask`` from top to bottom crossing the least ink, moving at most one column
+    per row, staying within ``reach`` columns of ``x0`` (small costs for slant and drift)."""
+    h, w = mask.shape
+    lo, hi = max(1, x0 - reach), min(w - 1, x0 + reach)
+    cols = np.arange(lo, hi + 1)
+    ink = mask[:, lo:hi + 1].astype(np.float64) + DRIFT_COST * np.abs(cols - x0)[None]
+    n = len(cols)
+    cost = ink[0].copy()
+    back = np.zeros((h, n), np.int8)
+    big = np.inf
+    for y in range(1, h):
+        left = np.concatenate(([big], cost[:-1])) + SLANT_COST
+        right = np.concatenate((cost[1:], [big])) + SLANT_COST
+        stack = np.stack([left, cost, right])
+        step = stack.argmin(axis=0)
+        cost = stack[step, np.arange(n)] + ink[y]
+        back[y] = step - 1
+    path = np.empty(h, np.int64)
+    k = int(cost.argmin())
+    for y in range(h - 1, -1, -1):
+        path[y] = k
+        k = k + back[y, k] if y else k
+    return path + lo
+
+
+def cut_parts(mask: np.ndarray, cuts: list[np.ndarray]) -> list[np.ndarray]:
+    """The mask split along sorted, non-crossing cuts into len(cuts) + 1 full-size masks."""
+    h, w = mask.shape
+    xs = np.arange(w)[None]
+    bounds = [np.zeros(h, np.int64)] + list(cuts) + [np.full(h, w, np.int64)]
+    return [mask & (xs >= a[:, None]) & (xs < b[:, None]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _plausible(parts: list[np.ndarray], total: int) -> bool:
+    for p in parts:
+        rows = np.flatnonzero(p.any(axis=1))
+        if len(rows) == 0 or rows[-1] - rows[0] + 1 < MIN_PART_HEIGHT * p.shape[0]:
+            return False
+        if p.sum() < MIN_PART_INK * total:
+            return False
+    return True
+
+
+def segmentations(mask: np.ndarray, stroke: float, with_three: bool) -> list[list[np.ndarray]]:
+    """Candidate splittings of ``mask`` into 2 (and 3) plausible parts, each a list of cuts."""
+    h, w = mask.shape
+    total = int(mask.sum())
+    reach = max(2, int(0.25 * h))
+    out: list[list[np.ndarray]] = []
+    seen: set[bytes] = set()
+    paths = []
+    for x0 in candidate_columns(mask, 3 if with_three else 2, stroke):
+        for cut in (np.full(h, x0, np.int64), min_ink_path(mask, x0, reach)):
+            key = cut.tobytes()
+            if key in seen:
+                continue
+            seen.add(key)
+            paths.append(cut)
+            if _plausible(cut_parts(mask, [cut]), total):
+                out.append([cut])
+    if with_three:
+        for a, b in combinations(paths, 2):
+            first, second = (a, b) if a.mean() <= b.mean() else (b, a)
+            second = np.maximum(second, first)  # cuts must not cross
+            if (second - first).mean() < 0.2 * h:
+                continue
+            if _plausible(cut_parts(mask, [first, second]), total):
+                out.append([first, second])
+    return out
+
+
+def valley_cuts(mask: np.ndarray, parts: int, stroke: float) -> list[np.ndarray] | None:
+    """Scorer-free choice: for each of the ``parts - 1`` evenly spaced positions the candidate
+    cut crossing least ink within a third of a part's width, as a minimum-ink path."""
+    h, w = mask.shape
+    proj, _, _ = profiles(mask, max(1, int(round(stroke))))
+    cols = candidate_columns(mask, parts, stroke)
+    cuts = []
+    for i in range(1, parts):
+        want = w * i / parts
+        near = [c for c in cols if abs(c - want) <= w / (3 * parts)]
+        if not near:
+            return None
+        x0 = min(near, key=lambda c: (proj[c], abs(c - want)))
+        cuts.append(min_ink_path(mask, x0, max(2, int(0.15 * h))))
+    for k in range(1, len(cuts)):
+        cuts[k] = np.maximum(cuts[k], cuts[k - 1])
+    parts_ = cut_parts(mask, cuts)
+    return cuts if _plausible(parts_, int(mask.sum())) else None
+
+
+def crop_part(mask: np.ndarray, box: Box) -> Component | None:
+    """A full-size part mask of a component cropped to its ink, as a Component in page pixels."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return None
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return Component(Box(box.x + int(x0), box.y + int(y0), int(x1 - x0), int(y1 - y0)),
+                     mask[y0:y1, x0:x1].copy())
+
+
+def _tight(mask: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] if len(rows) else mask
+
+
+@dataclass
+class _Job:
+    component: Component
+    options: list[list[np.ndarray]]  # the segmentations tried (cuts), whole first as []
+    start: int                       # index of its first crop in the batch
+    counts: list[int]                # crops per option
+
+
+def prior(parts: int, aspect: float) -> float:
+    """Log prior of ``parts`` digits in a component ``aspect`` = width / height wide: one digit
+    is rarely wider than tall, two rarely narrower than 0.9, three rarely narrower than 1.5."""
+    expected = 1 if aspect < 1.05 else 2 if aspect < 1.9 else 3
+    return -SPLIT_PENALTY * (parts - 1) - EXPECT_WEIGHT * abs(parts - expected)
+
+
+def is_wide(component: Component, line_height: float, scored: bool) -> bool:
+    """Whether a digit-sized component is wide enough to be tried as touching digits."""
+    w, h = component.box.w, component.box.h
+    aspect = w / max(1, h)
+    if h < 0.6 * line_height or aspect > MAX_ASPECT:
+        return False
+    return aspect >= (WIDE if scored else WIDE_NO_SCORE)
+
+
+def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
+                   score: Scorer | None) -> list[list[Component]]:
+    """Each string with its wide components replaced by their best split (left to right).
+
+    ``heights`` are the strings' line heights (px); ``stroke`` the page's pen width (px). All
+    candidate parts of the page go to ``score`` in a single call.
+    """
+    jobs: list[tuple[int, int, _Job]] = []
+    crops: list[np.ndarray] = []
+    decided: dict[tuple[int, int], list[Component]] = {}
+    for s, (string, height) in enumerate(zip(strings, heights)):
+        for c, comp in enumerate(string):
+            if comp.separator is not None or not is_wide(comp, height, score is not None):
+                continue
+            aspect = comp.box.w / max(1, comp.box.h)
+            if score is None:
+                parts = 1 if aspect < WIDE_NO_SCORE else 2 if aspect < THREE_NO_SCORE else 3
+                cuts = valley_cuts(comp.mask, parts, stroke)
+                if cuts is None and parts == 3:
+                    cuts = valley_cuts(comp.mask, 2, stroke)
+                if cuts:
+                    pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
+                    decided[(s, c)] = [p for p in pieces if p is not None]
+                continue
+            options = [[]] + segmentations(comp.mask, stroke, aspect >= THREE)
+            start, counts = len(crops), []
+            for cuts in options:
+                parts = cut_parts(comp.mask, cuts) if cuts else [comp.mask]
+                crops.extend(_tight(p) for p in parts)
+                counts.append(len(parts))
+            jobs.append((s, c, _Job(comp, options, start, counts)))
+    if jobs:
+        probs = np.asarray(score(batch_to_mnist(crops)), np.float64)
+        best_digit = np.log(np.clip(probs[:, :10].max(axis=1), 1e-6, 1.0))
+        for s, c, job in jobs:
+            comp = job.component
+            aspect = comp.box.w / max(1, comp.box.h)
+            pos, best, choice = job.start, -np.inf, 0
+            for o, n in enumerate(job.counts):
+                value = float(best_digit[pos:pos + n].sum()) + prior(n, aspect)
+                if value > best + 1e-9:
+                    best, choice = value, o
+                pos += n
+            if job.options[choice]:
+                pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[choice])]
+                decided[(s, c)] = [p for p in pieces if p is not None]
+    out = []
+    for s, string in enumerate(strings):
+        row = []
+        for c, comp in enumerate(string):
+            row.extend(decided.get((s, c), [comp]))
+        out.append(row)
+    return out

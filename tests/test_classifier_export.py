@@ -1,0 +1,40 @@
+"""The exported LiteRT model agrees with the Keras model it came from (a tiny model trained for
+one epoch on the shipped fixture digits, so no data set is needed)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.fixtures import load_mnist_fixture
+
+pytestmark = pytest.mark.slow
+keras = pytest.importorskip("keras", reason="TensorFlow/Keras not installed (pip install .[train])")
+
+
+def test_litert_matches_keras(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from classifier.architectures import build_model
+    from classifier.calibration import softmax
+    from classifier.export import to_tflite
+
+    images, labels = load_mnist_fixture()
+    images = images.astype(np.float32) / 255.0
+    keras.utils.set_random_seed(0)
+    model = build_model("cnn")  # batch norm + dropout: checks the export is in inference mode
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(images, labels, batch_size=32, epochs=1, verbose=0)
+    expected = model.predict(images, batch_size=64, verbose=0)
+
+    path = to_tflite(model, tmp_path / "digits.tflite")
+    interpreter = Interpreter(model_path=str(path))
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, images.shape, strict=False)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, images)
+    interpreter.invoke()
+    got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+    assert got.shape == (200, 11)
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+    np.testing.assert_allclose(softmax(got), softmax(expected), atol=1e-4)
