@@ -24,7 +24,7 @@ _GRID = np.meshgrid(np.arange(CANVAS, dtype=np.float32), np.arange(CANVAS, dtype
 class AugmentConfig:
     """Probabilities and ranges of each augmentation (defaults: mild, scan-like)."""
 
-    rotate_deg: float = 12.0
+    rotate_deg: float = 10.0
     shear: float = 0.25
     zoom: tuple[float, float] = (0.85, 1.15)   # per-axis, i.e. also aspect-ratio changes
     p_elastic: float = 0.5
@@ -36,7 +36,7 @@ class AugmentConfig:
     shift_px: float = 1.0
     p_blur: float = 0.15
     p_noise: float = 0.15
-    p_raw: float = 0.1                         # keep the original image untouched
+    p_raw: float = 0.15                        # keep the original image untouched
 
 
 def _affine(rng: np.random.Generator, cfg: AugmentConfig, src: int) -> np.ndarray:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from classifier.architectures import build_model, ensemble_model
 from classifier.batches import steps_per_epoch, training_dataset
@@ -48,43 +49,68 @@ def prepare_data(options) -> TrainData:
     return TrainData(x_train, y_train, x_val, y_val, len(images) - cut)
 
 
-def make_optimizer(name: str, peak: float, steps: int, epochs: int) -> keras.optimizers.Optimizer:
-    """Optimiser with one warm-up epoch then cosine decay to 1% of ``peak``."""
-    if epochs > 1:
-        rate = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=peak * 0.1, decay_steps=steps * (epochs - 1), alpha=0.01,
-            warmup_target=peak, warmup_steps=steps)
-    else:
-        rate = peak
+@keras.saving.register_keras_serializable(package="digits")
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine decay to 1% of it at
+    ``total`` steps. ``total`` is a variable so the time budget can shorten the run."""
+
+    def __init__(self, peak: float, warmup: int, total: int) -> None:
+        self.peak, self.warmup = float(peak), int(warmup)
+        self.total = keras.Variable(float(total), trainable=False, name="schedule_total_steps")
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        warm = self.peak * (0.1 + 0.9 * step / max(1, self.warmup))
+        span = ops.maximum(self.total - self.warmup, 1.0)
+        progress = ops.clip((step - self.warmup) / span, 0.0, 1.0)
+        cosine = self.peak * (0.01 + 0.99 * 0.5 * (1.0 + ops.cos(np.pi * progress)))
+        return ops.where(step < self.warmup, warm, cosine)
+
+    def get_config(self) -> dict:
+        return {"peak": self.peak, "warmup": self.warmup, "total": int(self.total.numpy())}
+
+
+def make_optimizer(name: str, schedule) -> keras.optimizers.Optimizer:
+    """The named optimiser driven by ``schedule``."""
     if name == "adam":
-        return keras.optimizers.Adam(rate)
+        return keras.optimizers.Adam(schedule)
     if name == "sgd":
-        return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True)
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
     if name == "adadelta":
-        return keras.optimizers.Adadelta(rate)
+        return keras.optimizers.Adadelta(schedule)
     raise ValueError(f"unknown optimizer {name!r}")
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop before an epoch would end past the budget (the CPU is shared; keep a bound)."""
+    """Keeps training within ``seconds`` on a slow or shared CPU: when the epochs left would
+    overrun the budget, the cosine schedule is compressed to end at the last affordable epoch
+    (so the run still finishes with a low learning rate). On a machine fast enough for all
+    epochs it changes nothing, and the run stays reproducible."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, schedule: WarmupCosine, steps: int, epochs: int,
+                 started: float) -> None:
         super().__init__()
-        self.seconds, self.start, self.longest = seconds, time.time(), 0.0
-        self.epoch_start = self.start
+        self.seconds, self.schedule, self.steps = seconds, schedule, steps
+        self.planned, self.started = epochs, started
+        self.epoch_start, self.durations = started, []
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
-        now = time.time()
-        self.longest = max(self.longest, now - self.epoch_start)
-        if now - self.start + self.longest > self.seconds:
-            print(f"time budget reached after epoch {epoch + 1}; stopping")
+        now, done = time.time(), epoch + 1
+        self.durations.append(now - self.epoch_start)
+        per_epoch = float(np.mean(self.durations[-2:]))
+        affordable = done + int((self.seconds - (now - self.started)) // per_epoch)
+        if affordable < self.planned:
+            self.planned = max(done, affordable)
+            self.schedule.total.assign(float(self.planned * self.steps))
+            print(f"time budget: {per_epoch:.0f} s/epoch, schedule now ends at epoch {self.planned}")
+        if done >= self.planned:
             self.model.stop_training = True
 
 
-def fit_one(options, data: TrainData, seed: int) -> tuple[keras.Model, dict]:
+def fit_one(options, data: TrainData, seed: int, started: float) -> tuple[keras.Model, dict]:
     """One model trained with ``seed``; returns it with its per-epoch history."""
     from classifier.train import DEFAULT_LR
 
@@ -92,28 +118,31 @@ def fit_one(options, data: TrainData, seed: int) -> tuple[keras.Model, dict]:
     model = build_model(options.arch)
     steps = steps_per_epoch(len(data.x_train), options.batch_size)
     peak = options.learning_rate or DEFAULT_LR[options.optimizer]
-    model.compile(optimizer=make_optimizer(options.optimizer, peak, steps, options.epochs),
+    schedule = WarmupCosine(peak, steps if options.epochs > 1 else 0, steps * options.epochs)
+    model.compile(optimizer=make_optimizer(options.optimizer, schedule),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     dataset = training_dataset(data.x_train, data.y_train, options.batch_size, seed, options.augment)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=options.patience,
                                       restore_best_weights=True),
-        TimeBudget(60.0 * options.time_budget_min),
     ]
+    if options.time_budget_min > 0:
+        callbacks.append(TimeBudget(60.0 * options.time_budget_min, schedule, steps, options.epochs, started))
     history = model.fit(dataset, steps_per_epoch=steps, epochs=options.epochs,
                         validation_data=(data.x_val, data.y_val), validation_batch_size=512,
-                        callbacks=callbacks, verbose=2)
+                        callbacks=callbacks, shuffle=False, verbose=2)  # batches come shuffled
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
-def train_models(options, data: TrainData) -> tuple[keras.Model, list[dict]]:
+def train_models(options, data: TrainData, started: float) -> tuple[keras.Model, list[dict]]:
     """The trained model (a logit-averaging ensemble when ``options.ensemble > 1``) and the
-    history of each member."""
+    history of each member. Each member has its own time budget; the first one's clock
+    started with the run (``started``), data preparation included."""
     tf.config.experimental.enable_op_determinism()
     members, histories = [], []
     for i in range(max(1, options.ensemble)):
-        model, history = fit_one(options, data, options.seed + 1000 * i)
+        model, history = fit_one(options, data, options.seed + 1000 * i, started if i == 0 else time.time())
         members.append(model)
         histories.append(history)
     model = members[0] if len(members) == 1 else ensemble_model(members)

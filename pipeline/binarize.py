@@ -4,9 +4,8 @@ Three methods: global Otsu, Sauvola (local mean and deviation; the default, sinc
 backgrounds are lighter and lower in contrast than pen ink) and OpenCV's adaptive mean threshold.
 All share two guards. A contrast floor: a pixel is ink only if it is at least ``MIN_CONTRAST``
 grey levels darker than white paper, so a blank or noisy page gives no ink instead of amplified
-noise. Dark cores: pen strokes have dark cores, printed security patterns and tints do not, so a
-candidate pixel is kept only within ``GROW`` px of a clearly dark pixel (darker than the Otsu
-split of the candidates' own grey levels, and anything darker than ``STRONG_INK`` qualifies).
+noise. Stroke cores: pen strokes have dark cores, printed security patterns and tints do not, so a
+candidate pixel is kept only within ``GROW`` px of a core (see :func:`keep_dark_cored`).
 """
 from __future__ import annotations
 
@@ -60,7 +59,11 @@ def candidates(gray: np.ndarray, method: str = "sauvola", window: int | None = N
 
 
 def keep_dark_cored(gray: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """The candidate pixels (0/255 uint8) within GROW px of a stroke core (0/255 uint8)."""
+    """The candidate pixels (0/255 uint8) within GROW px of a stroke core (0/255 uint8).
+
+    A core is a pixel at or below the Otsu split of the candidates' grey levels (which falls
+    between pen ink and a background pattern when there is one), or at or below STRONG_INK.
+    """
     step = max(1, gray.shape[0] // 512)  # a sample of rows is plenty for a 256-bin histogram
     hist = cv2.calcHist([gray[::step]], [0], found[::step], [256], [0, 256]).ravel()
     if not hist.any():

@@ -20,13 +20,14 @@ MIN_ANGLE = 0.2  # degrees; smaller corrections are not worth a resampling of th
 WORK_SIDE = 1500  # px; the long side of the copy the angle is estimated on is at least this
 INK_LEVEL = 160  # grey level under which a pixel of an illumination-normalised page is ink
 MIN_POINTS = 50  # fewer ink pixels than this: no reliable estimate
+MIN_GAIN = 1.02  # the best angle must sharpen the profile by 2% over 0 degrees to be trusted
 MAX_POINTS = 60_000  # ink pixels sampled; plenty for a 0.05 degree resolution
 
 
 def estimate_skew(gray: np.ndarray) -> float:
     """Rotation in degrees (counter-clockwise positive, within +-MAX_ANGLE) that levels the text
     lines and ruling lines of an illumination-normalised uint8 page (paper ~255); 0.0 when the
-    page has too little ink to tell."""
+    page has too little ink, or no angle sharpens its profile clearly (MIN_GAIN)."""
     small = shrink(gray, pow2_factor(max(gray.shape[:2]), WORK_SIDE))
     ys, xs = np.nonzero(small < INK_LEVEL)
     if ys.size < MIN_POINTS:
@@ -50,8 +51,11 @@ def estimate_skew(gray: np.ndarray) -> float:
     best = max(coarse, key=sharpness)
     fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
     scores = np.array([sharpness(a) for a in fine])
+    if scores.max() < MIN_GAIN * sharpness(0.0):  # flat landscape: noise, a dot, a blank page
+        return 0.0
     # Several neighbouring angles often tie (histogram bins are whole pixels): take their middle.
-    return float(np.mean(fine[scores >= scores.max() * 0.999]))
+    angle = float(np.mean(fine[scores >= scores.max() * 0.999]))
+    return float(np.clip(angle, -MAX_ANGLE, MAX_ANGLE))
 
 
 def rotation_matrix(shape: tuple[int, int], angle: float) -> tuple[np.ndarray, tuple[int, int]]:

@@ -2,11 +2,13 @@
 cross them.
 
 Lines are long, thin, straight runs of ink: a morphological opening with a long kernel keeps them
-and drops handwriting. Horizontal lines and vertical lines at least as long as ``min_length`` go;
-shorter vertical runs go only when both their ends sit on horizontal lines (the sides of boxes and
-comb fields), so that a straight handwritten "1" survives. Removing a line would cut every digit
-that crosses it, so line pixels with stroke ink continuing on both sides (above and below a
-horizontal line, left and right of a vertical one) are put back.
+and drops handwriting. Horizontal runs at least ``min_line_length`` long go. Vertical runs go when
+both their ends sit on horizontal lines (the sides of boxes and comb fields; from half that
+length) or when they are twice that long (table and margin rules), so that a straight
+handwritten "1" survives. Removing a line would cut every digit that crosses it, so line pixels
+with stroke ink continuing on both sides (above and below a horizontal line, left and right of a
+vertical one) are put back, and so are pixels much darker than the printed line (pen on a pale
+rule or pattern).
 """
 from __future__ import annotations
 
@@ -15,12 +17,15 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.scale import grow, shrink
+from pipeline.scale import grow, pow2_factor, shrink
 
 LENGTH_STROKES = 20  # a line is at least this many stroke widths long ...
 LENGTH_FRACTION = 25  # ... and at least 1/25 of the page's short side (99 px for A4 at 300 dpi)
 MIN_LENGTH = 20  # px, for tiny crops
-PEN_MARGIN = 50  # grey levels darker than the lines' median that mark pen ink on a line
+FREE_VERTICAL = 2  # a vertical run touching no horizontal line must be this many lengths long
+LINE_LEVEL = 0.2  # quantile of the line pixels' grey levels taken as the lines' printed level
+PEN_MARGIN = 50  # grey levels darker than that level that mark pen ink on a line
+GAP = 3  # px of a break in a printed line bridged (more would merge printed letters into bars)
 WORK_MIN_SIDE = 1600  # px; pages at least this big (A4 from ~200 dpi) are analysed at half size
 
 
@@ -37,6 +42,35 @@ def stroke_width(ink: np.ndarray) -> float:
     return max(1.0, 2.0 * area / max(1, area - inner))
 
 
+def handwriting_stroke(ink: np.ndarray) -> float:
+    """Stroke width in px of the handwriting in an ink mask (bool or 0/255 uint8), not counting
+    long straight runs (printed lines are often thinner than pen strokes and would otherwise
+    pull the estimate, and with it the line length threshold, down)."""
+    small, factor = _pooled(ink)
+    if not cv2.countNonZero(small):
+        return 1.0
+    # Printed rules span a good part of the page: a quarter of its width, half its height. Long
+    # kernels cost time in proportion to their length, so the rules are found on a copy pooled
+    # 4x further (only to leave them out of the measurement; precision does not matter).
+    pool = min(4, pow2_factor(min(small.shape), 64))
+    coarse = cv2.compare(shrink(small, pool), 0, cv2.CMP_GT)
+    height, width = coarse.shape
+    long_runs = cv2.bitwise_or(
+        cv2.morphologyEx(coarse, cv2.MORPH_OPEN, _rect(max(MIN_LENGTH // pool, width // 4), 1)),
+        cv2.morphologyEx(coarse, cv2.MORPH_OPEN, _rect(1, max(MIN_LENGTH // pool, height // 2))))
+    long_runs = grow(long_runs, pool, small.shape, nearest=True)
+    rest = cv2.bitwise_and(small, cv2.bitwise_not(long_runs))
+    return stroke_width(rest if cv2.countNonZero(rest) else small) * factor
+
+
+def _pooled(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """A 0/255 copy of a mask, 2x2 max-pooled when the page is large; and the factor."""
+    mask = np.ascontiguousarray(mask)
+    full = cv2.compare(mask.view(np.uint8) if mask.dtype == bool else mask, 0, cv2.CMP_GT)
+    factor = 2 if min(full.shape) >= WORK_MIN_SIDE else 1
+    return (cv2.compare(shrink(full, factor), 0, cv2.CMP_GT) if factor > 1 else full), factor
+
+
 def min_line_length(shape: tuple[int, int], stroke: float) -> int:
     """Shortest run in px treated as a printed line on a page of ``shape`` with strokes of
     ``stroke`` px: long compared with both the handwriting and the page."""
@@ -49,29 +83,29 @@ def find_lines(mask: np.ndarray, gray: np.ndarray | None = None, stroke: float |
     pixels where a stroke crosses.
 
     ``gray`` (uint8, same shape), when given, also spares line pixels clearly darker than the
-    lines' median grey level: pen ink over a light printed line or pattern. ``stroke`` (px) is
-    the handwriting's stroke width, measured on ``mask`` when None; ``min_length`` (px)
-    overrides :func:`min_line_length`. Large pages (short side >= WORK_MIN_SIDE) are analysed
-    on a copy halved by 2x2 max pooling, which keeps one-pixel lines and strokes connected, and
-    the result is applied to the full-resolution mask.
+    lines' printed level (their 20% grey quantile, the line cores: anti-aliased edges are
+    lighter): pen ink over a light printed line or pattern. ``stroke`` (px) is the
+    handwriting's stroke width (:func:`handwriting_stroke` of ``mask`` when None);
+    ``min_length`` (px) overrides :func:`min_line_length`. Large pages (short side >=
+    WORK_MIN_SIDE) are analysed on a copy halved by 2x2 max pooling, which keeps one-pixel
+    lines and strokes connected, and the result is applied to the full-resolution mask.
     """
     mask = np.ascontiguousarray(mask)
     full = cv2.compare(mask.view(np.uint8) if mask.dtype == bool else mask, 0, cv2.CMP_GT)
     shape = full.shape
-    factor = 2 if min(shape) >= WORK_MIN_SIDE else 1
-    small = cv2.compare(shrink(full, factor), 0, cv2.CMP_GT)  # 0/255, as cv2 morphology wants
+    small, factor = _pooled(full)
     if not cv2.countNonZero(small):
         return np.zeros(shape, bool)
-    stroke = stroke_width(small) * factor if stroke is None else stroke
+    stroke = handwriting_stroke(small) * factor if stroke is None else stroke
     length = (min_length or min_line_length(shape, stroke)) // factor
     found = _find_lines(small, length, max(1.0, stroke / factor))
     lines = cv2.bitwise_and(full, grow(found, factor, shape, nearest=True))
     if gray is not None and cv2.countNonZero(lines):
-        step = max(1, shape[0] // 512)  # a sample of rows is plenty for the median
+        step = max(1, shape[0] // 512)  # a sample of rows is plenty for a quantile
         hist = cv2.calcHist([gray[::step]], [0], lines[::step], [256], [0, 256]).ravel()
-        median = int(np.searchsorted(np.cumsum(hist), hist.sum() / 2))
-        if median > PEN_MARGIN:
-            pen = cv2.compare(gray, median - PEN_MARGIN, cv2.CMP_LT)
+        level = int(np.searchsorted(np.cumsum(hist), hist.sum() * LINE_LEVEL))
+        if level > PEN_MARGIN:
+            pen = cv2.compare(gray, level - PEN_MARGIN, cv2.CMP_LT)
             lines = cv2.bitwise_and(lines, cv2.bitwise_not(pen))
     return as_bool(lines)
 
@@ -81,19 +115,9 @@ def as_bool(mask: np.ndarray) -> np.ndarray:
     return cv2.bitwise_and(mask, 1).view(bool)
 
 
-def remove_lines(ink: np.ndarray, min_length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Split a bool ink mask into (ink without lines, removed line pixels), both bool.
-
-    Digit strokes crossing a line keep the crossing pixels, so they stay connected; where a
-    digit merely touches a line, the pixels it shares with the line go with the line.
-    """
-    lines = find_lines(ink, min_length=min_length)
-    return np.asarray(ink, dtype=bool) & ~lines, lines
-
-
 def _find_lines(mask: np.ndarray, length: int, stroke: float) -> np.ndarray:
     """Line pixels of a 0/255 mask, less those where a stroke crosses (0/255 uint8)."""
-    gap = max(3, round(stroke))  # breaks in a printed line bridged before measuring runs
+    gap = GAP
     horizontal = _runs(mask, length, gap, stroke, vertical=False)
     vertical = _runs(mask, max(MIN_LENGTH // 2, length // 2), gap, stroke, vertical=True)
     vertical = _frame_sides(vertical, horizontal, length, gap)
@@ -126,13 +150,14 @@ def _runs(mask: np.ndarray, length: int, gap: int, stroke: float,
 
 def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
                  gap: int) -> np.ndarray:
-    """Keep vertical runs that are long lines or box sides (both ends on a horizontal line)."""
+    """Keep vertical runs that are box sides (both ends on a horizontal line) or long enough
+    to be rules on their own (FREE_VERTICAL x ``length``: taller than any handwritten '1')."""
     contours, _ = cv2.findContours(vertical, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     keep = np.zeros_like(vertical)
     reach = gap + 2  # px between a run's end and the horizontal line it stands on
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
-        if h < length:
+        if h < FREE_VERTICAL * length:
             top = horizontal[max(0, y - 1): y + reach, max(0, x - 1): x + w + 1]
             bottom = horizontal[max(0, y + h - reach): y + h + 1, max(0, x - 1): x + w + 1]
             if not (top.any() and bottom.any()):

@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pdf"})
 # Pillow decoders we trust with scans; content decides the decoder, not the file name.
-IMAGE_FORMATS = ("PNG", "JPEG", "MPO", "TIFF", "BMP")
+IMAGE_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # JPEG covers MPO (multi-picture) files too
 PDF_TIMEOUT_S = 300  # per poppler call; a PDF that takes longer is treated as unreadable
 _MIB = 1024 * 1024
 
@@ -72,7 +72,15 @@ def _supported(path: Path) -> bool:
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, str]]:
+    # Folders already walked, by identity; the root's ancestors count as walked, so a link back
+    # up the tree (a loop) is not followed.
     visited: set[tuple[int, int]] = set()
+    for parent in Path(os.path.realpath(root)).parents:
+        try:
+            st = os.stat(parent)
+            visited.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         try:
             st = os.stat(dirpath)
@@ -148,7 +156,7 @@ def _image_pages(path: Path, head: bytes, limits: Limits) -> Iterator[tuple[int,
         raise InputError(f"image is too large: {size} (over Pillow's safety limit)") from None
     except UnidentifiedImageError:
         raise InputError(_not_an_image(head)) from None
-    except (OSError, SyntaxError, ValueError) as err:
+    except Exception as err:  # plugins raise OSError, SyntaxError, ValueError, struct.error, ...
         raise InputError(f"image header is damaged ({err})") from None
     with image:
         n_frames = getattr(image, "n_frames", 1)
@@ -158,7 +166,7 @@ def _image_pages(path: Path, head: bytes, limits: Limits) -> Iterator[tuple[int,
         for index in range(n_frames):
             try:
                 image.seek(index)
-            except (OSError, EOFError, ValueError, SyntaxError) as err:
+            except Exception as err:
                 raise InputError(f"page {index + 1} of the image is damaged ({err})") from None
             width, height = image.size
             if width * height > limits.max_pixels:

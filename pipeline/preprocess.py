@@ -14,7 +14,7 @@ import numpy as np
 from pipeline.background import denoise, normalize_illumination
 from pipeline.binarize import METHODS, candidates, keep_dark_cored
 from pipeline.deskew import MIN_ANGLE, estimate_skew, rotate
-from pipeline.lines import as_bool, find_lines, stroke_width
+from pipeline.lines import as_bool, find_lines, handwriting_stroke
 
 __all__ = ["Preprocessed", "preprocess", "METHODS"]
 
@@ -78,7 +78,7 @@ def preprocess(gray: np.ndarray, binarization: str = "sauvola", deskew: bool = T
     if remove_lines:
         # Lines are looked for among all candidates: printed frames may be lighter than pen ink
         # (and so missing from ``ink``) but the forms stage still needs them in ``lines``.
-        lines = find_lines(found, gray, stroke=stroke_width(ink))
+        lines = find_lines(found, gray, stroke=handwriting_stroke(ink))
         np.logical_and(ink, ~lines, out=ink)
     else:
         lines = np.zeros(ink.shape, bool)

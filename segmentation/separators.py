@@ -11,6 +11,7 @@ Each mark is judged against its string's line: height ``H`` (median digit height
 
 Separators first or last in a string are noise (a speck before a field, a full stop after an
 amount) and are dropped, as are small marks that match no separator: too small to be a digit.
+A '/' first or last is kept as an ordinary mark instead: a leaning '1' looks just like one.
 """
 from __future__ import annotations
 
@@ -90,8 +91,10 @@ def label_separators(string: list[Component], marks: set[int], height: float, to
             sep = None
         comp.separator = sep
         out.append(comp)
-    while out and out[0].separator is not None:
-        out.pop(0)
-    while out and out[-1].separator is not None:
-        out.pop()
+    for end in (0, -1):
+        while out and out[end].separator is not None:
+            if out[end].separator == "/":  # a leaning stroke with no digit beyond it is a '1'
+                out[end].separator = None
+                break
+            out.pop(end)
     return out

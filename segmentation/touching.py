@@ -36,8 +36,10 @@ MIN_PART_HEIGHT = 0.4  # part height / component height: every digit spans most 
 MIN_PART_INK = 0.08    # part ink / component ink
 SLANT_COST = 0.05      # DP cost of a sideways step, in ink pixels
 DRIFT_COST = 0.02      # DP cost per column away from the candidate position, in ink pixels
-SPLIT_PENALTY = 0.15   # log-probability handicap per extra part (ties stay whole)
-EXPECT_WEIGHT = 0.5    # log-probability handicap per part away from the width's expectation
+SLOPE = 4.0          # prior log-odds of one more digit per unit of width / height
+TWO_AT = 1.0         # width / height where one and two digits are equally likely a priori
+THREE_AT = 1.9       # ... two and three digits
+CROSS_COST = 0.7     # log-probability handicap per extra stroke a cut passes through
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -187,6 +189,13 @@ def valley_cuts(mask: np.ndarray, parts: int, stroke: float) -> list[np.ndarray]
     return cuts if _plausible(parts_, int(mask.sum())) else None
 
 
+def strokes_crossed(mask: np.ndarray, cut: np.ndarray) -> int:
+    """How many separate runs of ink the cut passes through (pixels just right of it)."""
+    h, w = mask.shape
+    on = mask[np.arange(h), np.clip(cut, 0, w - 1)].astype(np.int8)
+    return int(np.count_nonzero(np.diff(on, prepend=0) == 1))
+
+
 def crop_part(mask: np.ndarray, box: Box) -> Component | None:
     """A full-size part mask of a component cropped to its ink, as a Component in page pixels."""
     rows = np.flatnonzero(mask.any(axis=1))
@@ -213,10 +222,14 @@ class _Job:
 
 
 def prior(parts: int, aspect: float) -> float:
-    """Log prior of ``parts`` digits in a component ``aspect`` = width / height wide: one digit
-    is rarely wider than tall, two rarely narrower than 0.9, three rarely narrower than 1.5."""
-    expected = 1 if aspect < 1.05 else 2 if aspect < 1.9 else 3
-    return -SPLIT_PENALTY * (parts - 1) - EXPECT_WEIGHT * abs(parts - expected)
+    """Log prior of ``parts`` digits in a component ``aspect`` = width / height wide, relative
+    to one digit: rising SLOPE per unit of aspect, even at TWO_AT (for 2) and THREE_AT (3 vs 2)."""
+    out = 0.0
+    if parts >= 2:
+        out += SLOPE * (aspect - TWO_AT)
+    if parts >= 3:
+        out += SLOPE * (aspect - THREE_AT)
+    return out
 
 
 def is_wide(component: Component, line_height: float, scored: bool) -> bool:
@@ -267,7 +280,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             aspect = comp.box.w / max(1, comp.box.h)
             pos, best, choice = job.start, -np.inf, 0
             for o, n in enumerate(job.counts):
-                value = float(best_digit[pos:pos + n].sum()) + prior(n, aspect)
+                crossings = sum(max(0, strokes_crossed(comp.mask, cut) - 1) for cut in job.options[o])
+                value = float(best_digit[pos:pos + n].sum()) + prior(n, aspect) - CROSS_COST * crossings
                 if value > best + 1e-9:
                     best, choice = value, o
                 pos += n

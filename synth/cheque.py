@@ -30,12 +30,14 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
     font = printed.FONTS[int(rng.integers(len(printed.FONTS)))]
     rule = max(1, round(dpi / 120))
     margin = round(0.04 * width)
-    printed.frame(page, Box(margin // 3, margin // 3, width - 2 * (margin // 3), height - 2 * (margin // 3)), rule, ink)
+    inset = margin // 3
+    printed.frame(page, Box(inset, inset, width - 2 * inset, height - 2 * inset), rule, ink)
 
     cap = round(height * rng.uniform(0.055, 0.07))
-    printed.text(page, BANKS[int(rng.integers(len(BANKS)))], margin, margin + cap, cap, ink, printed.FONTS[2], bold=True)
+    bank, branch = BANKS[int(rng.integers(len(BANKS)))], BRANCHES[int(rng.integers(len(BRANCHES)))]
+    printed.text(page, bank, margin, margin + cap, cap, ink, printed.FONTS[2], bold=True)
     small = max(9, round(cap * 0.45))
-    printed.text(page, BRANCHES[int(rng.integers(len(BRANCHES)))], margin, margin + cap + 2 * small, small, ink, font)
+    printed.text(page, branch, margin, margin + cap + 2 * small, small, ink, font)
     strings = []
 
     # Date box, top right.
@@ -43,7 +45,8 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
     date_hand = writer.fit(lambda: texts.date(rng), 0.3 * width)
     if date_hand is not None:
         pad = round(dh * 0.3)
-        box = Box(width - margin - date_hand.alpha.shape[1] - 2 * pad, margin, date_hand.alpha.shape[1] + 2 * pad, box_h)
+        box_w = date_hand.alpha.shape[1] + 2 * pad
+        box = Box(width - margin - box_w, margin, box_w, box_h)
         label = printed.text_size("Date", small, font)[0]
         printed.text(page, "Date", box.x - label - small, box.y + (box_h + small) // 2, small, ink, font)
         printed.frame(page, box, rule, ink)
@@ -51,18 +54,17 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
 
     # Pay line, then the amount-in-words line (handwritten words: a scribble, not truth).
     pay_y = round(height * rng.uniform(0.4, 0.45))
-    label = printed.text(page, "Pay", margin, pay_y, small * 2 // 1, ink, font)
+    label = printed.text(page, "Pay", margin, pay_y, small * 2, ink, font)
     printed.line(page, (label.right + small, pay_y), (round(width * 0.93), pay_y), rule, ink)
-    printed.text(page, "or order", round(width * 0.93) - printed.text_size("or order", small, font)[0], pay_y + 2 * small, small, ink, font)
+    order_w = printed.text_size("or order", small, font)[0]
+    printed.text(page, "or order", round(width * 0.93) - order_w, pay_y + 2 * small, small, ink, font)
     if rng.random() < 0.8:
-        h = round(dh * rng.uniform(1.2, 1.6))
-        stamp(page, scribble(round(width * rng.uniform(0.3, 0.5)), h, writer.pen, rng), label.right + 2 * small, pay_y - h, writer.colour)
+        _words(page, writer, rng, label.right + 2 * small, pay_y, round(width * rng.uniform(0.3, 0.5)))
     words_y = round(height * rng.uniform(0.6, 0.64))
     words_end = round(width * 0.52)
     printed.line(page, (margin, words_y), (words_end, words_y), rule, ink)
     if rng.random() < 0.8:
-        h = round(dh * rng.uniform(1.2, 1.6))
-        stamp(page, scribble(round(words_end * rng.uniform(0.5, 0.85)), h, writer.pen, rng), margin + small, words_y - h, writer.colour)
+        _words(page, writer, rng, margin + small, words_y, round(words_end * rng.uniform(0.5, 0.85)))
 
     # Amount box, right: at least two digit heights from the words line's end.
     box_x = max(words_end + round(2.5 * dh), round(width * 0.62))
@@ -88,3 +90,9 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
         stamp(page, scribble(round(width * rng.uniform(0.2, 0.32)), h, writer.pen, rng),
               round(width * 0.63), sig_y - h + round(0.2 * h), writer.colour)
     return Page(page, dpi, strings)
+
+
+def _words(page: np.ndarray, writer: Writer, rng: np.random.Generator, x: int, line_y: int, width: int) -> None:
+    """Cursive words (payee, amount in words) written on the line at ``line_y``."""
+    h = round(writer.height * rng.uniform(1.2, 1.6))
+    stamp(page, scribble(width, h, writer.pen, rng), x, line_y - h, writer.colour)

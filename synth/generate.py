@@ -46,13 +46,14 @@ def _build(make: Callable[..., Page], source: DigitSource, rng: np.random.Genera
 def generate_set(out_dir: Path, mnist_dir: Path | None = None, seed: int = 0, n_forms: int = 4,
                  n_cheques: int = 3, n_ledgers: int = 3, n_crops: int = 4, n_pdf_pages: int = 3, *,
                  digits: tuple[np.ndarray, np.ndarray] | None = None, n_hires: int = 1,
-                 legible_only: bool = True) -> pd.DataFrame:
+                 legible_only: bool = True, pdf_dpi: int = PDF_DPI) -> pd.DataFrame:
     """Write a synthetic scan set into ``out_dir`` and return its truth table.
 
     Digits come from the MNIST *test* split in ``mnist_dir`` or, for tests, from ``digits`` =
     (images (N, 28, 28) uint8, labels (N,)) which must themselves be test digits. Forms are A4
     at 150 or 200 dpi, the first ``n_hires`` ledgers at 300 dpi, cheques at 200 dpi, field crops
-    40-60 px tall, and ``n_pdf_pages`` pages (forms and ledgers at 300 dpi) go into one PDF.
+    40-60 px tall, and ``n_pdf_pages`` pages (forms and ledgers) go into one PDF at ``pdf_dpi``
+    (keep the default 300, the dpi the pipeline renders PDFs at: PDF truth is in those pixels).
     Files: ``truth.csv`` (file, page, x, y, w, h, text: boxes in scan pixels, after skew),
     ``sources.csv`` (the MNIST test indices of each string) and ``ATTRIBUTION.md``.
     Same arguments, same bytes.
@@ -95,12 +96,12 @@ def generate_set(out_dir: Path, mnist_dir: Path | None = None, seed: int = 0, n_
         pages = []
         for i in range(n_pdf_pages):
             rng = _rng(seed, 5, i)
-            _, image, rows = _build(form if i % 2 == 0 else ledger, source, rng, PDF_DPI)
+            _, image, rows = _build(form if i % 2 == 0 else ledger, source, rng, pdf_dpi)
             pages.append(image)
             t, s = rows(PDF_NAME, i + 1)
             truth.extend(t)
             sources.extend(s)
-        save_pdf(out_dir / PDF_NAME, pages, PDF_DPI)
+        save_pdf(out_dir / PDF_NAME, pages, pdf_dpi)
 
     table = as_table(truth, TRUTH_COLUMNS)
     table.to_csv(out_dir / "truth.csv", index=False)

@@ -129,7 +129,7 @@ def separator(char: str, height: int, stroke: float, rng: np.random.Generator) -
         return Mark(tight(alpha), char, drop=int(rng.integers(-1, 2)))
     if char == ",":
         r = max(1.2, pen * rng.uniform(0.55, 0.7))
-        tail = height * rng.uniform(0.18, 0.26)
+        tail = height * rng.uniform(0.22, 0.32)
         w, h = int(2 * r + tail * 0.5) + 2 * pad, int(2 * r + tail) + 2 * pad
         cx = tail * 0.45 + r
         curve = [(cx + r * 0.3 - 0.6 * tail * t ** 1.5, r + tail * t) for t in np.linspace(0, 1, 8)]
@@ -150,8 +150,9 @@ def separator(char: str, height: int, stroke: float, rng: np.random.Generator) -
         mark = tight(alpha)
         return Mark(mark, char, drop=-round(height * rng.uniform(0.38, 0.5) - mark.shape[0] / 2))
     if char == "/":
+        # Clearly more slanted (33-42 degrees from upright) than a written 1.
         tall = height * rng.uniform(0.8, 0.95)
-        lean = tall * rng.uniform(0.5, 0.65)
+        lean = tall * rng.uniform(0.65, 0.9)
         w, h = int(lean) + 2 * pad, int(tall) + 2 * pad
         alpha = _supersampled(w, h, lambda c, f: cv2.line(
             c, tuple(pts([(0, tall)], f)[0]), tuple(pts([(lean, 0)], f)[0]), 255,
@@ -161,8 +162,9 @@ def separator(char: str, height: int, stroke: float, rng: np.random.Generator) -
 
 
 def pen_width(height: int, rng: np.random.Generator) -> float:
-    """A pen width for digits ``height`` tall: fine ballpoint to felt tip."""
-    return max(1.5, height * float(rng.uniform(0.07, 0.13)))
+    """A pen width for digits ``height`` tall: ballpoint to felt tip (at least 2 px, about
+    0.35 mm at 150 dpi, so strokes survive the scan)."""
+    return max(2.0, height * float(rng.uniform(0.08, 0.13)))
 
 
 def is_usable(image: np.ndarray, limit: float = 0.2) -> bool:
@@ -242,7 +244,7 @@ def compose(marks: list[Mark], height: int, rng: np.random.Generator,
 def write(text: str, source: DigitSource, height: int, rng: np.random.Generator,
           n_touching: int = 0, pen: float | None = None) -> Handwriting:
     """``text`` (digits and ``.,/-``) handwritten with digits about ``height`` pixels tall and
-    a pen about ``pen`` pixels wide (default: 7-13 % of the height); ``n_touching``
+    a pen about ``pen`` pixels wide (default: 8-13 % of the height); ``n_touching``
     neighbouring digit pairs touch."""
     pen = pen_width(height, rng) if pen is None else pen
     marks: list[Mark] = [digit_mark(int(c), source, height, pen, rng) for c in text if c.isdigit()]

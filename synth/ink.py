@@ -41,8 +41,8 @@ def paper(height: int, width: int, rng: np.random.Generator, colour: str | None 
     name = colour or ("white", "bright", "cream", "grey", "blue")[int(rng.choice(5, p=[0.45, 0.2, 0.2, 0.1, 0.05]))]
     base = jitter(PAPERS[name], rng, 0.01)
     small = rng.normal(0.0, 1.0, (max(2, height // 24), max(2, width // 24))).astype(np.float32)
-    texture = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC) * 0.006
-    return np.clip(base[None, None, :] + texture[:, :, None], 0.0, 1.0)
+    texture = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC) * np.float32(0.006)
+    return base[None, None, :] + texture[:, :, None]  # may pass 1.0 by a hair; scans saturate
 
 
 def stamp(page: np.ndarray, alpha: np.ndarray, x: int, y: int, colour: np.ndarray | tuple) -> None:
@@ -57,10 +57,10 @@ def stamp(page: np.ndarray, alpha: np.ndarray, x: int, y: int, colour: np.ndarra
 
 
 def pressure(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Uneven ballpoint ink: coverage scaled by a smooth random field between ~0.7 and 1."""
+    """Uneven ballpoint ink: coverage scaled by a smooth random field between ~0.75 and 1."""
     h, w = alpha.shape
-    field = rng.uniform(0.7, 1.0, (max(2, h // 12), max(2, w // 12))).astype(np.float32)
-    return alpha * cv2.resize(field, (w, h), interpolation=cv2.INTER_CUBIC).clip(0.6, 1.0)
+    field = rng.uniform(0.75, 1.0, (max(2, h // 12), max(2, w // 12))).astype(np.float32)
+    return alpha * cv2.resize(field, (w, h), interpolation=cv2.INTER_CUBIC).clip(0.7, 1.0)
 
 
 def write_ink(page: np.ndarray, alpha: np.ndarray, x: int, y: int, colour: np.ndarray,

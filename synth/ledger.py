@@ -59,9 +59,9 @@ def ledger(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
         for (title, kind, _), x0, x1 in zip(COLUMNS, edges[:-1], edges[1:]):
             if rng.random() < 0.25:
                 continue
-            # Writing starts a little inside the column, and at least two digit heights and a
-            # bit after the previous string on the line, so strings never run together.
-            start = max(x0 + round(dh * rng.uniform(0.2, 0.5)), last_right + round(2.2 * dh) + 1)
+            # Writing starts a little inside the column, and at least three digit heights
+            # after the previous string on the line, so strings never run together.
+            start = max(x0 + round(dh * rng.uniform(0.2, 0.5)), last_right + round(3 * dh) + 1)
             room = x1 - round(0.2 * dh) - start
             if room < 2 * dh:
                 continue

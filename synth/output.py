@@ -22,7 +22,7 @@ def save_image(path: Path, image: np.ndarray, dpi: int, quality: int = 85) -> No
     suffix = path.suffix.lower()
     pil = to_pil(image)
     if suffix == ".png":
-        pil.save(path, dpi=(dpi, dpi), optimize=False, compress_level=9)
+        pil.save(path, dpi=(dpi, dpi), optimize=False, compress_level=6)
     elif suffix in (".jpg", ".jpeg"):
         pil.save(path, dpi=(dpi, dpi), quality=quality)
     elif suffix in (".tif", ".tiff"):

@@ -18,8 +18,8 @@ class Scan:
 
 
 def skew(page: np.ndarray, angle: float, fill: float = 0.96) -> tuple[np.ndarray, np.ndarray]:
-    """``page`` rotated ``angle`` degrees counter-clockwise about its centre, same size; the
-    uncovered corners show the scanner lid (``fill``)."""
+    """``page`` (grey or RGB) rotated ``angle`` degrees counter-clockwise about its centre,
+    same size; the uncovered corners show the scanner lid (``fill``)."""
     h, w = page.shape[:2]
     matrix = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), angle, 1.0)
     out = cv2.warpAffine(page, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
@@ -28,15 +28,19 @@ def skew(page: np.ndarray, angle: float, fill: float = 0.96) -> tuple[np.ndarray
 
 
 def lighting(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Uneven illumination: a linear gradient in a random direction and a vignette."""
+    """Uneven illumination: a linear gradient in a random direction and a vignette (the gain is
+    smooth, so it is computed on a coarse grid and resized)."""
     h, w = page.shape[:2]
-    ys = (np.arange(h, dtype=np.float32) / max(h - 1, 1) - 0.5)[:, None]
-    xs = (np.arange(w, dtype=np.float32) / max(w - 1, 1) - 0.5)[None, :]
+    gh, gw = max(2, h // 16), max(2, w // 16)
+    ys = (np.arange(gh, dtype=np.float32) / (gh - 1) - 0.5)[:, None]
+    xs = (np.arange(gw, dtype=np.float32) / (gw - 1) - 0.5)[None, :]
     theta = rng.uniform(0, 2 * np.pi)
     strength, vignette = np.float32(rng.uniform(0.0, 0.12)), np.float32(rng.uniform(0.0, 0.25))
     ramp = (np.float32(np.cos(theta)) * xs + np.float32(np.sin(theta)) * ys + np.float32(0.71)) * strength
-    gain = 1.0 - ramp - (xs ** 2 + ys ** 2) * vignette
-    return page * gain[:, :, None]
+    gain = cv2.resize(1.0 - ramp - (xs ** 2 + ys ** 2) * vignette, (w, h), interpolation=cv2.INTER_LINEAR)
+    if page.ndim == 3:
+        gain = cv2.merge([gain, gain, gain])
+    return cv2.multiply(page, gain)
 
 
 def speckle(page: np.ndarray, rng: np.random.Generator, dpi: int) -> None:
@@ -48,7 +52,7 @@ def speckle(page: np.ndarray, rng: np.random.Generator, dpi: int) -> None:
         x, y = int(rng.integers(w)), int(rng.integers(h))
         r = max(1, round(rng.uniform(0.4, 1.5) * scale))
         shade = float(rng.uniform(0.3, 0.8))
-        cv2.circle(page, (x, y), r, (shade, shade, shade), -1, cv2.LINE_8)
+        cv2.circle(page, (x, y), r, (shade, shade, shade) if page.ndim == 3 else shade, -1, cv2.LINE_8)
 
 
 def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
@@ -65,16 +69,16 @@ def scan(page: np.ndarray, rng: np.random.Generator, dpi: int, max_skew: float =
     grey or colour output; optional JPEG artefacts (pages saved as PNG/TIFF may still have
     been JPEG-compressed by the scanner)."""
     angle = float(rng.uniform(-max_skew, max_skew))
+    grey = bool(rng.random() < 0.4) if grey is None else grey
+    if grey:  # every step below is linear per channel, so converting first gives the same page
+        page = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
     out, matrix = skew(page, angle)
     out = lighting(out, rng)
     speckle(out, rng, dpi)
     out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.35, 0.9)) * dpi / 200.0)
     sigma = float(rng.uniform(1.0, 3.0)) / 255.0
-    grey = bool(rng.random() < 0.4) if grey is None else grey
-    if grey:
-        out = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
-    out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(sigma)
-    image = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    out = cv2.scaleAdd(rng.standard_normal(out.shape, dtype=np.float32), sigma, out)
+    image = cv2.convertScaleAbs(out, alpha=255.0)  # rounds and saturates to 0..255
     if jpeg if jpeg is not None else rng.random() < 0.3:
         image = jpeg_roundtrip(image, int(rng.integers(60, 90)))
     return Scan(image, matrix, angle)

@@ -26,7 +26,7 @@ def transformed_box(box: Box, matrix: np.ndarray, width: int, height: int) -> Bo
     ``width`` x ``height`` page."""
     corners = np.array([[box.x, box.y, 1.0], [box.right, box.y, 1.0],
                         [box.x, box.bottom, 1.0], [box.right, box.bottom, 1.0]])
-    mapped = corners @ np.asarray(matrix, np.float64).T
+    mapped = np.round(corners @ np.asarray(matrix, np.float64).T, 6)  # no 44.9999 -> 44
     x0, y0 = np.floor(mapped.min(0)).astype(int)
     x1, y1 = np.ceil(mapped.max(0)).astype(int)
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
