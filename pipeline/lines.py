@@ -3,12 +3,13 @@ cross them.
 
 Lines are long, thin, straight runs of ink: a morphological opening with a long kernel keeps them
 and drops handwriting. Horizontal runs at least ``min_line_length`` long go. Vertical runs go when
-both their ends sit on horizontal lines (the sides of boxes and comb fields; from half that
-length) or when they are twice that long (table and margin rules), so that a straight
-handwritten "1" survives. Removing a line would cut every digit that crosses it, so line pixels
-with stroke ink continuing on both sides (above and below a horizontal line, left and right of a
-vertical one) are put back, and so are pixels much darker than the printed line (pen on a pale
-rule or pattern).
+they are twice that long (table and margin rules), or when both their ends sit on horizontal lines
+and they are no thicker than those (the sides of boxes and comb fields, from a quarter of that
+length), so that a handwritten "1", even one touching a box's top and bottom, survives.
+
+Removing a line would cut every digit that crosses it, so line pixels with stroke ink continuing on
+both sides (above and below a horizontal line, left and right of a vertical one) are put back, and
+so are pixels much darker than the printed line (pen on a pale rule or pattern).
 """
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def _find_lines(mask: np.ndarray, length: int, stroke: float) -> np.ndarray:
     """Line pixels of a 0/255 mask, less those where a stroke crosses (0/255 uint8)."""
     gap = GAP
     horizontal = _runs(mask, length, gap, stroke, vertical=False)
-    vertical = _runs(mask, max(MIN_LENGTH // 2, length // 2), gap, stroke, vertical=True)
+    vertical = _runs(mask, max(MIN_LENGTH // 2, length // 4), gap, stroke, vertical=True)
     vertical = _frame_sides(vertical, horizontal, length, gap)
     found = cv2.bitwise_or(horizontal, vertical)
     strokes = cv2.bitwise_and(mask, cv2.bitwise_not(found))
@@ -150,14 +151,20 @@ def _runs(mask: np.ndarray, length: int, gap: int, stroke: float,
 
 def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
                  gap: int) -> np.ndarray:
-    """Keep vertical runs that are box sides (both ends on a horizontal line) or long enough
-    to be rules on their own (FREE_VERTICAL x ``length``: taller than any handwritten '1')."""
+    """Keep the vertical runs that are rules on their own (FREE_VERTICAL x ``length`` tall:
+    taller than any handwritten '1') or box sides: both ends on a horizontal line, and no
+    thicker than those printed lines (a pen stroke touching a box's top and bottom is thicker)."""
     contours, _ = cv2.findContours(vertical, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     keep = np.zeros_like(vertical)
     reach = gap + 2  # px between a run's end and the horizontal line it stands on
+    widest = _thickness(horizontal, vertical=False) + 2  # px; a printed side is as thin
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
         if h < FREE_VERTICAL * length:
+            # Median width over the rows, so a digit touching the side here and there does not
+            # make it look thick.
+            if np.median(np.count_nonzero(vertical[y: y + h, x: x + w], axis=1)) > widest:
+                continue
             top = horizontal[max(0, y - 1): y + reach, max(0, x - 1): x + w + 1]
             bottom = horizontal[max(0, y + h - reach): y + h + 1, max(0, x - 1): x + w + 1]
             if not (top.any() and bottom.any()):

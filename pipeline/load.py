@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pdf"})
 # Pillow decoders we trust with scans; content decides the decoder, not the file name.
 IMAGE_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")  # JPEG covers MPO (multi-picture) files too
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8", b"II*\x00", b"MM\x00*", b"BM")
 PDF_TIMEOUT_S = 300  # per poppler call; a PDF that takes longer is treated as unreadable
 _MIB = 1024 * 1024
 
@@ -113,7 +115,8 @@ def iter_pages(path: Path, dpi: int = 300,
         raise ValueError(f"dpi must be positive, got {dpi}")
     path = Path(path)
     head = _check_file(path, limits)
-    if b"%PDF-" in head:  # PDFs may carry a little junk before the header
+    # PDFs may carry a little junk before their header; an image's own signature wins.
+    if b"%PDF-" in head and not head.startswith(IMAGE_SIGNATURES):
         yield from _pdf_pages(path, dpi, limits)
     elif path.suffix.lower() == ".pdf":
         raise InputError("not a PDF file: its content does not start with a PDF header")
@@ -131,8 +134,10 @@ def _check_file(path: Path, limits: Limits) -> bytes:
         raise InputError("permission denied: the file's folder cannot be read") from None
     except OSError as err:
         raise InputError(f"file cannot be read: {err.strerror or err}") from None
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise InputError("is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
+        raise InputError("not a regular file")
     if st.st_size == 0:
         raise InputError("file is empty (0 bytes)")
     if st.st_size > limits.max_bytes:

@@ -72,23 +72,26 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * area / max(1, area - inner)
 
 
-def page_scale(lab: Labeled, sample: int = 40) -> PageScale:
-    """Typical component height and pen width of a page.
+def page_scale(lab: Labeled, among: np.ndarray | None = None, sample: int = 40) -> PageScale:
+    """Typical component height and pen width of a page, over the components ``among`` (bool
+    mask; all by default).
 
     The height is the area-weighted median: specks are numerous but carry little ink, so they
-    do not drag it down; single huge blobs are damped by capping each weight at the 90th
+    do not drag it down; single big blobs are damped by capping each weight at the 90th
     percentile of areas. The pen width is the median over the ``sample`` largest components.
     """
-    if len(lab) == 0:
+    among = np.ones(len(lab), bool) if among is None else among
+    if not among.any():
         return PageScale(0.0, 1.0)
     areas = lab.areas.astype(np.float64)
     heights = lab.boxes[:, 3].astype(np.float64)
-    keep = areas >= 2  # single pixels say nothing about the handwriting's size
+    keep = among & (areas >= 2)  # single pixels say nothing about the handwriting's size
     if not keep.any():
-        keep = np.ones_like(keep)
+        keep = among
     weights = np.minimum(areas[keep], np.percentile(areas[keep], 90))
     height = weighted_median(heights[keep], weights)
-    biggest = np.argsort(-lab.areas, kind="stable")[:sample]
+    idx = np.flatnonzero(among)
+    biggest = idx[np.argsort(-lab.areas[idx], kind="stable")[:sample]]
     strokes = [stroke_width(lab.mask(i)) for i in biggest if lab.areas[i] >= 4]
     stroke = float(np.median(strokes)) if strokes else 1.0
     return PageScale(height, max(1.0, stroke))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .geometry import gap, near_pairs, overlap
+from .geometry import gap, median, near_pairs, overlap
 from .merge import _UnionFind
 
 LINK_OVERLAP = 0.5   # shared rows / shorter height, to be on one line
@@ -45,9 +45,9 @@ class Group:
 
 def _measure(group: Group, boxes: np.ndarray) -> Group:
     b = boxes[group.bodies]
-    group.height = float(np.median(b[:, 3]))
-    group.top = float(np.median(b[:, 1]))
-    group.base = float(np.median(b[:, 1] + b[:, 3]))
+    group.height = median(b[:, 3])
+    group.top = median(b[:, 1])
+    group.base = median(b[:, 1] + b[:, 3])
     return group
 
 
@@ -96,7 +96,7 @@ def split_line(line: list[int], boxes: np.ndarray) -> list[list[int]]:
     """A line's marks cut into strings at gaps wider than SPLIT_GAP x its median height."""
     b = boxes[line]
     order = np.argsort(b[:, 0] + b[:, 2] / 2, kind="stable")
-    height = float(np.median(b[:, 3]))
+    height = median(b[:, 3])
     strings, current = [], [line[order[0]]]
     right = b[order[0], 0] + b[order[0], 2]
     for k in order[1:]:

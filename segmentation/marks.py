@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import cv2
 import numpy as np
 
 from pipeline.results import Box
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: masks are arrays
 class Component:
     """One mark of a string: ``box`` in the ink mask's (deskewed page) pixels, ``mask`` a bool
     array of shape (box.h, box.w) holding only this mark's ink, ``separator`` one of
@@ -27,10 +28,10 @@ class Component:
     @cached_property
     def centre(self) -> tuple[float, float]:
         """Centre of mass (x, y) of the ink in page pixels (box centre if the mask is empty)."""
-        ys, xs = np.nonzero(self.mask)
-        if len(xs) == 0:
+        m = cv2.moments(self.mask.view(np.uint8), binaryImage=True)
+        if m["m00"] == 0:
             return self.box.x + self.box.w / 2, self.box.y + self.box.h / 2
-        return self.box.x + float(xs.mean()), self.box.y + float(ys.mean())
+        return self.box.x + m["m10"] / m["m00"], self.box.y + m["m01"] / m["m00"]
 
 
 def boxes_of(components: list[Component]) -> np.ndarray:

@@ -6,12 +6,16 @@ when they overlap strongly in x and, together, still look like one digit of the 
 neighbours on the same line have:
 
 * stacked pieces (one above the other, little vertical overlap) must be close vertically and
-  their facing ends must line up (the stroke continues across the gap);
+  their facing ends must line up (the stroke continues across the gap); within a pen width or
+  so (a stroke cut where a ruling line was removed) no height check is needed;
 * side pieces (the open part of a '4' beside its stem) must have one x-range almost inside the
   other, be nearly touching, and not both be full-height glyphs (which would be two digits
-  whose boxes overlap because of slanted writing).
+  whose boxes overlap because of slanted writing);
+* any small piece (under CLOSE_SMALL of the line height) within about a pen width of a larger
+  one is a gap in a thin or faint stroke, wherever it lies.
 
-Small compact marks low beside a digit are never joined: those are full stops and commas.
+Small compact marks low beside a digit are never joined: those are full stops and commas; nor
+are short bars at mid-height beside a digit: those are dashes.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import cv2
 import numpy as np
 
 from .components import Labeled, PageScale
-from .geometry import gap, near_pairs, overlap
+from .geometry import gap, median, near_pairs, overlap
 
 MIN_X_OVERLAP = 0.5       # shared x-range / narrower width, for any join
 MAX_STACK_GAP = 0.22      # vertical gap / union height, stacked pieces
@@ -27,7 +31,9 @@ MAX_STACK_OVERLAP = 0.35  # vertical overlap / shorter height below which pieces
 MIN_CONTAINED = 0.85      # narrower x-range inside the wider one, side pieces
 MAX_SIDE_DISTANCE = 0.15  # pixel distance / union height, side pieces
 MAX_HEIGHT = 1.35         # union height / neighbours' median height
-MAX_ASPECT = 1.3          # union width / union height
+MAX_ASPECT = 1.6          # union width / union height
+CLOSE_SMALL = 0.6         # smaller piece height / line height at most, close pieces
+CLOSE_DISTANCE = 1.5      # pixel distance / pen width at most, close pieces
 MAX_ALONE_ASPECT = 4.0    # union height / width when there is no neighbour to compare with
 
 
@@ -42,9 +48,10 @@ class _UnionFind:
         return i
 
 
-def _candidates(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs overlapping in x by MIN_X_OVERLAP of the narrower and vertically close, ordered by
-    vertical gap (closest first), with that gap."""
+def _candidates(boxes: np.ndarray, close: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs overlapping in x by MIN_X_OVERLAP of the narrower and vertically close, or with
+    boxes at most ``close`` px apart both ways, ordered by vertical gap (closest first), with
+    that gap."""
     heights = boxes[:, 3]
     dy = 0.5 * float(np.percentile(heights, 99)) if len(boxes) else 0.0
     i, j = near_pairs(boxes, dy)
@@ -52,9 +59,10 @@ def _candidates(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return i, j, i
     bi, bj = boxes[i], boxes[j]
     ox = overlap(bi[:, 0], bi[:, 0] + bi[:, 2], bj[:, 0], bj[:, 0] + bj[:, 2])
+    gx = gap(bi[:, 0], bi[:, 0] + bi[:, 2], bj[:, 0], bj[:, 0] + bj[:, 2])
     gy = gap(bi[:, 1], bi[:, 1] + bi[:, 3], bj[:, 1], bj[:, 1] + bj[:, 3])
-    ok = (ox >= MIN_X_OVERLAP * np.minimum(bi[:, 2], bj[:, 2])) & \
-         (gy <= 0.5 * np.maximum(bi[:, 3], bj[:, 3]))
+    ok = ((ox >= MIN_X_OVERLAP * np.minimum(bi[:, 2], bj[:, 2])) &
+          (gy <= 0.5 * np.maximum(bi[:, 3], bj[:, 3]))) | ((gx <= close) & (gy <= close))
     i, j, gy = i[ok], j[ok], gy[ok]
     order = np.argsort(gy, kind="stable")
     return i[order], j[order], gy[order]
@@ -69,7 +77,7 @@ def _neighbour_height(boxes: np.ndarray, union: np.ndarray) -> float | None:
              (boxes[:, 0] + boxes[:, 2] <= x + w) & (boxes[:, 1] + boxes[:, 3] <= y + h)
     gx = gap(boxes[:, 0], boxes[:, 0] + boxes[:, 2], x, x + w)
     near = (cy >= y) & (cy <= y + h) & (gx <= 2 * h) & (boxes[:, 3] >= 0.4 * h) & ~inside
-    return float(np.median(boxes[near, 3])) if near.any() else None
+    return median(boxes[near, 3]) if near.any() else None
 
 
 def _facing_ink(lab: Labeled, upper: int, lower: int, band: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,12 +119,56 @@ def _pixel_distance(lab: Labeled, a: int, b: int) -> float:
     return float(dist[bb[1] - y0: bb[1] - y0 + bb[3], bb[0] - x0: bb[0] - x0 + bb[2]][inb].min())
 
 
-def _is_low_mark(small: np.ndarray, big: np.ndarray) -> bool:
-    """A compact mark in the bottom part of (or below) a taller one: a full stop or comma."""
+def _span(a0: int, a1: int, b0: int, b1: int) -> int:
+    """Shared length (px) of intervals [a0, a1) and [b0, b1), negative for the gap between."""
+    return min(a1, b1) - max(a0, b0)
+
+
+def _is_separator_like(small: tuple, big: tuple) -> bool:
+    """A compact mark in the bottom part of (or below) a taller one, not under its middle (a
+    full stop or comma), or a short bar around its mid-height not above or below it (a dash)."""
     sx, sy, sw, sh = small
     bx, by, bw, bh = big
-    compact = sh <= 0.5 * bh and sw <= 0.5 * bh
-    return bool(compact and sy + sh / 2 >= by + 0.7 * bh)
+    cy = sy + sh / 2
+    if sh <= 0.5 * bh and sw <= 0.5 * bh and cy >= by + 0.7 * bh:
+        # Right under the middle of a digit it is rather a piece of its stroke.
+        return not bx + 0.25 * bw <= sx + sw / 2 <= bx + 0.75 * bw
+    beside = _span(sx, sx + sw, bx, bx + bw) < 0.5 * sw
+    return beside and sh <= 0.3 * bh and sw >= 1.5 * sh and by + 0.25 * bh <= cy <= by + 0.8 * bh
+
+
+def _joins(lab: Labeled, a: int, b: int, union: tuple, boxes: np.ndarray,
+           scale: PageScale, vgap: int, close: float) -> bool:
+    """Whether components ``a`` and ``b`` (indices into ``lab``) are pieces of one digit, the
+    groups they belong to spanning ``union``; ``boxes`` are all kept components' boxes."""
+    ba, bb = tuple(lab.boxes[a].tolist()), tuple(lab.boxes[b].tolist())
+    small, big = (ba, bb) if ba[3] * ba[2] <= bb[3] * bb[2] else (bb, ba)
+    if _is_separator_like(small, big) or union[2] > MAX_ASPECT * union[3]:
+        return False
+    ox = _span(ba[0], ba[0] + ba[2], bb[0], bb[0] + bb[2])
+    oy = _span(ba[1], ba[1] + ba[3], bb[1], bb[1] + bb[3])
+    if ox >= MIN_X_OVERLAP * min(ba[2], bb[2]):
+        rule = "stacked" if oy <= MAX_STACK_OVERLAP * min(ba[3], bb[3]) else "side"
+    else:
+        rule = "close"
+    if rule == "stacked" and vgap <= close and _continues(lab, a, b, scale, vgap):
+        return True  # a stroke cut by a removed ruling line: the gap is a line's thickness
+    ref = _neighbour_height(boxes, np.array(union))
+    if ref is not None and union[3] > MAX_HEIGHT * ref:
+        return False
+    if ref is None and union[3] > MAX_ALONE_ASPECT * union[2]:
+        return False
+    line = ref if ref is not None else union[3]
+    if rule == "stacked":
+        if vgap <= MAX_STACK_GAP * union[3] and _continues(lab, a, b, scale, vgap):
+            return True
+    elif rule == "side":
+        narrow, wide = (ba, bb) if ba[2] <= bb[2] else (bb, ba)
+        inside = _span(narrow[0], narrow[0] + narrow[2], wide[0], wide[0] + wide[2])
+        if inside >= MIN_CONTAINED * narrow[2] and min(ba[3], bb[3]) < 0.7 * line and \
+                _pixel_distance(lab, a, b) <= max(2.0, MAX_SIDE_DISTANCE * union[3]):
+            return True
+    return min(ba[3], bb[3]) <= CLOSE_SMALL * line and _pixel_distance(lab, a, b) <= close
 
 
 def merge_pieces(lab: Labeled, keep: np.ndarray, scale: PageScale) -> list[list[int]]:
@@ -128,40 +180,23 @@ def merge_pieces(lab: Labeled, keep: np.ndarray, scale: PageScale) -> list[list[
     idx = np.flatnonzero(keep)
     boxes = lab.boxes[idx]
     uf = _UnionFind(len(idx))
-    group_box = {k: boxes[k].copy() for k in range(len(idx))}
-    ci, cj, cgap = _candidates(boxes)
+    # Box of each group at its root, zeros elsewhere: neighbours are judged as merged so far
+    # (closest pairs first), so a line of digits all cut by line removal still gives their
+    # full height once the cuts are healed.
+    groups_box = boxes.copy()
+    close = max(2.0, CLOSE_DISTANCE * scale.stroke)
+    ci, cj, cgap = _candidates(boxes, close)
     for a, b, vgap in zip(ci.tolist(), cj.tolist(), cgap.tolist()):
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             continue
-        ba, bb = boxes[a], boxes[b]
-        small, big = (ba, bb) if ba[3] * ba[2] <= bb[3] * bb[2] else (bb, ba)
-        if _is_low_mark(small, big):
-            continue
-        ga, gb = group_box[ra], group_box[rb]
+        ga, gb = groups_box[ra].tolist(), groups_box[rb].tolist()
         x0, y0 = min(ga[0], gb[0]), min(ga[1], gb[1])
-        union = np.array([x0, y0, max(ga[0] + ga[2], gb[0] + gb[2]) - x0,
-                          max(ga[1] + ga[3], gb[1] + gb[3]) - y0])
-        if union[2] > MAX_ASPECT * union[3]:
-            continue
-        ref = _neighbour_height(boxes, union)
-        if ref is not None and union[3] > MAX_HEIGHT * ref:
-            continue
-        if ref is None and union[3] > MAX_ALONE_ASPECT * union[2]:
-            continue
-        oy = min(ba[1] + ba[3], bb[1] + bb[3]) - max(ba[1], bb[1])
-        if oy <= MAX_STACK_OVERLAP * min(ba[3], bb[3]):
-            ok = vgap <= MAX_STACK_GAP * union[3] and \
-                _continues(lab, int(idx[a]), int(idx[b]), scale, vgap)
-        else:
-            narrow, wide = (ba, bb) if ba[2] <= bb[2] else (bb, ba)
-            inside = overlap(narrow[0], narrow[0] + narrow[2], wide[0], wide[0] + wide[2])
-            tall = ref if ref is not None else union[3]
-            ok = inside >= MIN_CONTAINED * narrow[2] and min(ba[3], bb[3]) < 0.7 * tall and \
-                _pixel_distance(lab, int(idx[a]), int(idx[b])) <= max(2.0, MAX_SIDE_DISTANCE * union[3])
-        if ok:
+        union = (x0, y0, max(ga[0] + ga[2], gb[0] + gb[2]) - x0, max(ga[1] + ga[3], gb[1] + gb[3]) - y0)
+        if _joins(lab, int(idx[a]), int(idx[b]), union, groups_box, scale, vgap, close):
             uf.parent[rb] = ra
-            group_box[ra] = union
+            groups_box[ra] = union
+            groups_box[rb] = 0
     groups: dict[int, list[int]] = {}
     for k in range(len(idx)):
         groups.setdefault(uf.find(k), []).append(int(idx[k]))

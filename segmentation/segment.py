@@ -3,10 +3,11 @@
 Stages (each its own module):
 
 1. :mod:`.components` label the ink, measure the page (typical height, pen width), drop specks;
-   :mod:`.filters` drops huge or solid blobs;
+   :mod:`.filters` drops blobs far too tall or too solid for a digit;
 2. :mod:`.merge` re-joins digits broken into pieces;
 3. :mod:`.grouping` links marks into lines, cuts lines into strings at wide gaps, attaches small
-   marks, orders strings top to bottom, left to right;
+   marks, orders strings top to bottom, left to right; :mod:`.filters` drops ruler-straight
+   upright bars taller than the digits (box frame and comb remnants) and strings of specks;
 4. :mod:`.touching` splits components holding touching digits (one batched ``score`` call);
 5. :mod:`.separators` labels '.', ',', '-', '/' and drops noise and end separators.
 """
@@ -19,7 +20,7 @@ import numpy as np
 from pipeline.results import Box
 
 from .components import label_components, page_scale, speck_mask
-from .filters import MAX_DIGIT_HEIGHT, huge_mask, is_noise_string
+from .filters import MAX_DIGIT_HEIGHT, drop_rule_pieces, is_noise_string, solid_mask, too_tall
 from .grouping import group_strings
 from .marks import Component, boxes_of
 from .merge import merge_pieces
@@ -62,22 +63,25 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
     ink = np.asarray(ink)
     if ink.ndim != 2:
         raise ValueError(f"segment_page expects a 2-D mask, got shape {ink.shape}")
+    if ink.size == 0:  # OpenCV's labelling crashes on an empty image
+        return []
     if ink.dtype != bool:
         ink = ink != 0
     lab = label_components(ink)
     if len(lab) == 0:
         return []
-    scale = page_scale(lab)
-    keep = ~speck_mask(lab.boxes, lab.areas, scale)
-    keep &= ~huge_mask(lab, keep, scale, max_digit_height)
+    keep = ~too_tall(lab.boxes, max_digit_height)
+    scale = page_scale(lab, keep)
+    keep &= ~speck_mask(lab.boxes, lab.areas, scale)
+    keep &= ~solid_mask(lab, keep, scale)
     comps = _build(lab, merge_pieces(lab, keep, scale))
     boxes = boxes_of(comps)
     groups = group_strings(boxes)
 
     strings, heights, lines, marks = [], [], [], []
     for g in groups:
-        members = [comps[k] for k in g.members]
-        if is_noise_string(members, scale):
+        members = drop_rule_pieces([comps[k] for k in g.members], scale.height)
+        if not members or is_noise_string(members, scale):
             continue
         strings.append(members)
         heights.append(g.height)

@@ -4,51 +4,62 @@ Each mark is judged against its string's line: height ``H`` (median digit height
 ``base`` (median top and bottom edges of the digits, px):
 
 * '.'  small roundish blob whose centre is in the bottom third of the line or below it;
-* ','  small blob clearly taller than wide at the baseline, or a quarter of it below;
+* ','  small blob clearly taller than wide at the baseline, or elongated with a quarter of it
+  below the baseline;
 * '-'  short horizontal bar around mid-height;
-* '/'  thin straight stroke about as tall as the digits, leaning right by 25 degrees or more
-  (a handwritten '1' leans less; a '/' taller than the digits may lean a little less).
+* '/'  thin straight stroke about as tall as the digits, leaning right by 28 degrees or more,
+  and 15 more than the writer's slant; a '/' taller than the digits may lean less (18
+  degrees: a printed '/' leans 23). About one written '1' in ten leans that much, so leaning
+  strokes are read as '/' only where they make the string a date (d/m, m/yyyy, d/m/yy,
+  d/m/yyyy, yyyy/m/d) in a string with no other separator; otherwise they stay digits.
 
 Separators first or last in a string are noise (a speck before a field, a full stop after an
 amount) and are dropped, as are small marks that match no separator: too small to be a digit.
-A '/' first or last is kept as an ordinary mark instead: a leaning '1' looks just like one.
 """
 from __future__ import annotations
 
 import math
+from itertools import combinations
 
+import cv2
 import numpy as np
 
+from .geometry import median
 from .marks import Component
 
 DOT_SIZE = 0.35       # longer side / H at most, full stop
 COMMA_HEIGHT = 0.6    # height / H at most, comma
+COMMA_ELONGATION = 1.3  # major / minor axis at least for a squat comma (a dot is ~1)
 DASH_HEIGHT = 0.3     # height / H at most, dash
-SLASH_LEAN = 25.0     # degrees from vertical at least, '/'
-SLASH_LEAN_TALL = 18.0  # ... for a '/' at least SLASH_TALL x H tall
+SLASH_LEAN = 28.0     # degrees from vertical at least, '/' (~10% of written '1's lean more)
+SLASH_LEAN_TALL = 18.0  # ... for a '/' at least SLASH_TALL x H tall (a printed '/' leans 23)
 SLASH_TALL = 1.15
+SLASH_OVER_SLANT = 15.0  # degrees more than the writer's slant (median of the other digits)
 SLASH_ELONGATION = 3.5  # major / minor axis (std devs) at least: a single straight stroke
 NOISE_SIZE = 0.35     # longer side / H below which an unrecognised small mark is noise
+MAX_SLASH_CANDIDATES = 8
 
 
 def lean(mask: np.ndarray) -> tuple[float, float]:
     """Lean (degrees from vertical, positive = top to the right, like '/') of the ink's major
     axis, and its elongation (ratio of the axes' standard deviations; inf for a line)."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) < 3:
+    m = cv2.moments(mask.view(np.uint8), binaryImage=True)
+    if m["m00"] < 3:
         return 0.0, 0.0
-    cov = np.cov(np.stack([xs, ys]).astype(np.float64))
-    vals, vecs = np.linalg.eigh(cov)
-    vx, vy = vecs[:, 1]
-    if vy > 0:  # point the axis upwards (image y grows downwards)
-        vx, vy = -vx, -vy
-    angle = math.degrees(math.atan2(vx, -vy))
-    elongation = math.sqrt(vals[1] / vals[0]) if vals[0] > 1e-9 else math.inf
+    a, b, c = m["mu20"] / m["m00"], m["mu11"] / m["m00"], m["mu02"] / m["m00"]
+    # Eigen-decomposition of the 2x2 covariance [[a, b], [b, c]] (x right, y down).
+    root = math.sqrt(((a - c) / 2) ** 2 + b * b)
+    major, minor = (a + c) / 2 + root, (a + c) / 2 - root
+    theta = 0.5 * math.atan2(2 * b, a - c)  # major axis angle from the x axis, y down
+    # Lean from vertical: an axis going up-right (dx > 0, dy < 0 in image terms) is positive.
+    angle = 90.0 - abs(math.degrees(theta))
+    angle = angle if theta < 0 else -angle
+    elongation = math.sqrt(major / minor) if minor > 1e-9 else math.inf
     return angle, elongation
 
 
 def classify(comp: Component, height: float, top: float, base: float) -> str | None:
-    """The separator a mark is, against its line (px), or None."""
+    """The small separator ('.', ',' or '-') a mark is, against its line (px), or None."""
     x, y, w, h = comp.box.x, comp.box.y, comp.box.w, comp.box.h
     span = max(1.0, base - top)
     cy = (y + h / 2 - top) / span   # 0 at the top of the line, 1 at the baseline
@@ -59,42 +70,93 @@ def classify(comp: Component, height: float, top: float, base: float) -> str | N
         return "-"
     if max(w, h) <= DOT_SIZE * height and 0.4 <= w / max(1, h) <= 2.5 and cy >= 0.65 \
             and rel_top >= 0.5:
-        # A comma hangs below the baseline or is clearly taller than wide; a full stop sits on it.
+        # A comma has a tail: clearly taller than wide, or elongated and hanging below the
+        # baseline. A full stop is round and sits on it (baselines wander by a few px).
+        if h >= 1.5 * w:
+            return ","
         descent = (bottom - base) / h
-        return "," if (descent >= 0.25 and h >= 0.9 * w) or h >= 1.5 * w else "."
+        if descent >= 0.25 and h >= 0.9 * w and lean(comp.mask)[1] >= COMMA_ELONGATION:
+            return ","
+        return "."
     if h <= COMMA_HEIGHT * height and w <= 0.4 * height and h >= 1.2 * w and rel_top >= 0.45 \
             and bottom >= base - 0.1 * height:
         return ","
-    if h >= 0.7 * height:
-        angle, elongation = lean(comp.mask)
-        need = SLASH_LEAN_TALL if h >= SLASH_TALL * height else SLASH_LEAN
-        if angle >= need and elongation >= SLASH_ELONGATION:
-            return "/"
     return None
+
+
+def could_be_slash(comp: Component, height: float) -> bool:
+    """Cheap pre-test: digit-tall, box 0.2-1x as wide as tall, sparse (a thin diagonal)."""
+    w, h = comp.box.w, comp.box.h
+    return h >= 0.8 * height and 0.2 * h <= w <= h and comp.area <= 0.4 * w * h
+
+
+def slash_margin(comp: Component, height: float, writer: float) -> float:
+    """Degrees by which a digit-tall mark leans past what a '/' needs (<= 0: no '/'), given
+    its line height (px) and the writer's slant (degrees)."""
+    if not could_be_slash(comp, height):
+        return 0.0
+    angle, elongation = lean(comp.mask)
+    if elongation < SLASH_ELONGATION:
+        return 0.0
+    need = SLASH_LEAN_TALL if comp.box.h >= SLASH_TALL * height else SLASH_LEAN
+    return angle - max(need, writer + SLASH_OVER_SLANT)
+
+
+def slant(mask: np.ndarray) -> float:
+    """Writing slant (degrees, positive leaning right) of a digit: the shear of its ink."""
+    m = cv2.moments(mask.view(np.uint8), binaryImage=True)
+    return math.degrees(math.atan2(-m["mu11"], m["mu02"])) if m["mu02"] > 0 else 0.0
+
+
+def date_like(groups: list[int]) -> bool:
+    """Whether digit groups split by '/' read as a date or a short fraction: d/m, m/yy, m/yyyy,
+    d/m/yy, d/m/yyyy or yyyy/m/d (group sizes in digits)."""
+    if len(groups) == 2:
+        return 1 <= groups[0] <= 2 and groups[1] in (1, 2, 4)
+    if len(groups) == 3:
+        return (1 <= groups[0] <= 2 and 1 <= groups[1] <= 2 and groups[2] in (2, 4)) or \
+            (groups[0] == 4 and 1 <= groups[1] <= 2 and 1 <= groups[2] <= 2)
+    return False
+
+
+def choose_slashes(margins: list[float]) -> set[int]:
+    """Positions (in a string of digit-like marks) to read as '/': the subset of the leaning
+    marks (margin > 0) that makes the string date-like, with the largest total margin; none
+    when no subset does. A '1' leaning like a '/' is common, a '/' outside a date is not."""
+    cands = sorted((k for k, m in enumerate(margins) if m > 0), key=lambda k: -margins[k])
+    cands = cands[:MAX_SLASH_CANDIDATES]
+    best, best_score = set(), 0.0
+    for r in (1, 2):
+        for subset in combinations(sorted(cands), r):
+            cuts = [-1, *subset, len(margins)]
+            groups = [b - a - 1 for a, b in zip(cuts[:-1], cuts[1:])]
+            score = sum(margins[k] for k in subset)
+            if date_like(groups) and score > best_score:
+                best, best_score = set(subset), score
+    return best
 
 
 def label_separators(string: list[Component], marks: set[int], height: float, top: float,
                      base: float) -> list[Component]:
     """The string (in reading order) with separators labelled, unrecognised small marks and
     separators at either end removed. ``marks`` are the positions of the small marks (not
-    digit-sized) in ``string``; only they and digit-sized strokes (for '/') are examined."""
+    digit-sized) in ``string``: only they can be '.', ',' or '-'; only the others '/'."""
     out = []
     for k, comp in enumerate(string):
-        sep = classify(comp, height, top, base)
-        if k in marks:
-            if sep is None and (max(comp.box.w, comp.box.h) < NOISE_SIZE * height
-                                or comp.box.w >= 2.5 * comp.box.h):
-                continue  # a speck or a bit of line, too small to be a digit
-            if sep == "/":
-                sep = None
-        elif sep != "/":
-            sep = None
-        comp.separator = sep
+        comp.separator = classify(comp, height, top, base) if k in marks else None
+        if k in marks and comp.separator is None and (
+                max(comp.box.w, comp.box.h) < NOISE_SIZE * height or comp.box.w >= 2.5 * comp.box.h):
+            continue  # a speck or a bit of line, too small to be a digit
         out.append(comp)
     for end in (0, -1):
         while out and out[end].separator is not None:
-            if out[end].separator == "/":  # a leaning stroke with no digit beyond it is a '1'
-                out[end].separator = None
-                break
             out.pop(end)
+    if out and all(c.separator is None for c in out):
+        bodies = [c for c in out if could_be_slash(c, height)]
+        if bodies:
+            others = [slant(c.mask) for c in out if not could_be_slash(c, height)]
+            writer = median(others) if len(others) >= 2 else 0.0
+            margins = [slash_margin(c, height, writer) for c in out]
+            for k in choose_slashes(margins):
+                out[k].separator = "/"
     return out

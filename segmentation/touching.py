@@ -23,42 +23,40 @@ import numpy as np
 
 from pipeline.results import Box
 
+from .geometry import median
 from .marks import Component
 from .normalize import batch_to_mnist
 
-WIDE = 0.85          # width / height from which a digit-sized component may hold two digits
-WIDE_NO_SCORE = 1.25  # width / height from which it is cut when nothing can score the parts
-THREE = 1.6          # width / height from which three parts are tried as well
-THREE_NO_SCORE = 2.1
+WIDE = 0.85          # width / height from which a component may hold two digits (scored)
+TWO_WIDE = 1.3       # ... or width / expected digit width (scored)
+TWO_NO_SCORE = 1.9   # width / expected digit width from which it is cut without a scorer
+THREE = 2.3          # width / expected digit width from which three parts are tried too
+THREE_NO_SCORE = 3.2
+DIGIT_ASPECT = 0.65  # typical handwritten digit width / height
 MAX_ASPECT = 4.5     # wider than this it is no run of digits worth cutting (signature, line)
 MAX_CANDIDATES = 8   # cut positions kept per component
 MIN_PART_HEIGHT = 0.4  # part height / component height: every digit spans most of the line
 MIN_PART_INK = 0.08    # part ink / component ink
 SLANT_COST = 0.05      # DP cost of a sideways step, in ink pixels
 DRIFT_COST = 0.02      # DP cost per column away from the candidate position, in ink pixels
-SLOPE = 4.0          # prior log-odds of one more digit per unit of width / height
-TWO_AT = 1.0         # width / height where one and two digits are equally likely a priori
-THREE_AT = 1.9       # ... two and three digits
+SLOPE = 2.6          # prior log-odds of one more digit per expected digit width
+EVEN_AT = 1.5        # expected digit widths where one and two digits are even a priori
 CROSS_COST = 0.7     # log-probability handicap per extra stroke a cut passes through
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
 
 def _local_minima(values: np.ndarray) -> np.ndarray:
-    """Indices of plateau-aware local minima (a flat valley reports its middle)."""
+    """Indices of local minima, plateaus included (a flat valley reports its middle)."""
     v = np.asarray(values, np.float64)
     if len(v) < 3:
         return np.zeros(0, np.int64)
-    out = []
-    i = 1
-    while i < len(v) - 1:
-        j = i
-        while j + 1 < len(v) - 1 and v[j + 1] == v[i]:
-            j += 1
-        if v[i - 1] > v[i] and v[j + 1] > v[i]:
-            out.append((i + j) // 2)
-        i = j + 1
-    return np.array(out, np.int64)
+    # Collapse runs of equal values, find strict minima among the runs, map back to run middles.
+    starts = np.flatnonzero(np.diff(v, prepend=np.nan) != 0)
+    ends = np.append(starts[1:], len(v)) - 1
+    r = v[starts]
+    inner = np.flatnonzero((r[1:-1] < r[:-2]) & (r[1:-1] < r[2:])) + 1
+    return (starts[inner] + ends[inner]) // 2
 
 
 def profiles(mask: np.ndarray, smooth: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,21 +103,24 @@ def min_ink_path(mask: np.ndarray, x0: int, reach: int) -> np.ndarray:
     cols = np.arange(lo, hi + 1)
     ink = mask[:, lo:hi + 1].astype(np.float64) + DRIFT_COST * np.abs(cols - x0)[None]
     n = len(cols)
-    cost = ink[0].copy()
-    back = np.zeros((h, n), np.int8)
-    big = np.inf
+    acc = np.empty((h, n))
+    acc[0] = ink[0]
+    pad = np.full(n + 2, np.inf)
     for y in range(1, h):
-        left = np.concatenate(([big], cost[:-1])) + SLANT_COST
-        right = np.concatenate((cost[1:], [big])) + SLANT_COST
-        stack = np.stack([left, cost, right])
-        step = stack.argmin(axis=0)
-        cost = stack[step, np.arange(n)] + ink[y]
-        back[y] = step - 1
+        pad[1:-1] = acc[y - 1]
+        acc[y] = np.minimum(np.minimum(pad[:-2], pad[2:]) + SLANT_COST, pad[1:-1]) + ink[y]
     path = np.empty(h, np.int64)
-    k = int(cost.argmin())
-    for y in range(h - 1, -1, -1):
-        path[y] = k
-        k = k + back[y, k] if y else k
+    k = int(acc[-1].argmin())
+    path[-1] = k
+    for y in range(h - 1, 0, -1):
+        prev = acc[y - 1]
+        best, step = prev[k], 0
+        if k > 0 and prev[k - 1] + SLANT_COST < best:
+            best, step = prev[k - 1] + SLANT_COST, -1
+        if k < n - 1 and prev[k + 1] + SLANT_COST < best:
+            step = 1
+        k += step
+        path[y - 1] = k
     return path + lo
 
 
@@ -219,26 +220,35 @@ class _Job:
     options: list[list[np.ndarray]]  # the segmentations tried (cuts), whole first as []
     start: int                       # index of its first crop in the batch
     counts: list[int]                # crops per option
+    digits: float                    # width in expected digit widths
 
 
-def prior(parts: int, aspect: float) -> float:
-    """Log prior of ``parts`` digits in a component ``aspect`` = width / height wide, relative
-    to one digit: rising SLOPE per unit of aspect, even at TWO_AT (for 2) and THREE_AT (3 vs 2)."""
-    out = 0.0
-    if parts >= 2:
-        out += SLOPE * (aspect - TWO_AT)
-    if parts >= 3:
-        out += SLOPE * (aspect - THREE_AT)
-    return out
+def prior(parts: int, digits: float) -> float:
+    """Log prior of ``parts`` digits in a component about ``digits`` digit-widths wide, relative
+    to one digit: rising SLOPE per digit-width, even at EVEN_AT (two vs one), EVEN_AT + 1 ..."""
+    return SLOPE * sum(digits - (k - 2) - EVEN_AT for k in range(2, parts + 1))
 
 
-def is_wide(component: Component, line_height: float, scored: bool) -> bool:
-    """Whether a digit-sized component is wide enough to be tried as touching digits."""
+def digit_width(string: list[Component], height: float) -> float:
+    """Expected width (px) of one digit in a string: the median width of its ordinary digits
+    (neither '1'-thin nor wide), blended half and half with DIGIT_ASPECT x height (few digits
+    make a noisy median); DIGIT_ASPECT x height alone when fewer than two such digits."""
+    generic = DIGIT_ASPECT * height
+    widths = [c.box.w for c in string
+              if c.box.h >= 0.6 * height and 0.35 <= c.box.w / max(1, c.box.h) < WIDE]
+    return 0.5 * (median(widths) + generic) if len(widths) >= 2 else generic
+
+
+def is_wide(component: Component, line_height: float, width: float, scored: bool) -> bool:
+    """Whether a digit-sized component may hold touching digits: wider than WIDE x its height,
+    or than TWO_WIDE expected digit widths (``width``, px), but not absurdly wide."""
     w, h = component.box.w, component.box.h
     aspect = w / max(1, h)
     if h < 0.6 * line_height or aspect > MAX_ASPECT:
         return False
-    return aspect >= (WIDE if scored else WIDE_NO_SCORE)
+    if not scored:
+        return w >= TWO_NO_SCORE * width
+    return aspect >= WIDE or w >= TWO_WIDE * width
 
 
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
@@ -252,12 +262,13 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     crops: list[np.ndarray] = []
     decided: dict[tuple[int, int], list[Component]] = {}
     for s, (string, height) in enumerate(zip(strings, heights)):
+        width = digit_width(string, height)
         for c, comp in enumerate(string):
-            if comp.separator is not None or not is_wide(comp, height, score is not None):
+            if comp.separator is not None or not is_wide(comp, height, width, score is not None):
                 continue
-            aspect = comp.box.w / max(1, comp.box.h)
+            digits = comp.box.w / width
             if score is None:
-                parts = 1 if aspect < WIDE_NO_SCORE else 2 if aspect < THREE_NO_SCORE else 3
+                parts = 2 if digits < THREE_NO_SCORE else 3
                 cuts = valley_cuts(comp.mask, parts, stroke)
                 if cuts is None and parts == 3:
                     cuts = valley_cuts(comp.mask, 2, stroke)
@@ -265,23 +276,23 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                     pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
                     decided[(s, c)] = [p for p in pieces if p is not None]
                 continue
-            options = [[]] + segmentations(comp.mask, stroke, aspect >= THREE)
+            options = [[]] + segmentations(comp.mask, stroke, digits >= THREE)
             start, counts = len(crops), []
             for cuts in options:
                 parts = cut_parts(comp.mask, cuts) if cuts else [comp.mask]
                 crops.extend(_tight(p) for p in parts)
                 counts.append(len(parts))
-            jobs.append((s, c, _Job(comp, options, start, counts)))
+            jobs.append((s, c, _Job(comp, options, start, counts, digits)))
     if jobs:
         probs = np.asarray(score(batch_to_mnist(crops)), np.float64)
         best_digit = np.log(np.clip(probs[:, :10].max(axis=1), 1e-6, 1.0))
         for s, c, job in jobs:
             comp = job.component
-            aspect = comp.box.w / max(1, comp.box.h)
             pos, best, choice = job.start, -np.inf, 0
             for o, n in enumerate(job.counts):
                 crossings = sum(max(0, strokes_crossed(comp.mask, cut) - 1) for cut in job.options[o])
-                value = float(best_digit[pos:pos + n].sum()) + prior(n, aspect) - CROSS_COST * crossings
+                value = float(best_digit[pos:pos + n].sum()) + prior(n, job.digits) \
+                    - CROSS_COST * crossings
                 if value > best + 1e-9:
                     best, choice = value, o
                 pos += n

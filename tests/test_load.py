@@ -347,6 +347,13 @@ def test_directory_named_like_an_image(tmp_path):
     assert "folder" in reason(tmp_path / "x.png")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.png")
+    assert "not a regular file" in reason(tmp_path / "pipe.png")
+    assert find_inputs([tmp_path]) == []
+
+
 def test_bad_dpi_is_a_programming_error(tmp_path):
     with pytest.raises(ValueError):
         pages(tmp_path / "anything.pdf", dpi=0)

@@ -223,6 +223,7 @@ def blank_pages() -> dict[str, np.ndarray]:
 def test_blank_page_gives_no_ink(method, kind):
     result = preprocess(blank_pages()[kind], binarization=method)
     assert result.ink.sum() == 0 and result.lines.sum() == 0
+    assert result.angle == 0.0  # nothing to align: noise must not fake a skew
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -247,7 +248,8 @@ def cheque(pattern_level: int) -> tuple[np.ndarray, np.ndarray]:
     bgr = np.empty((height, width, 3), np.float32)
     bgr[:] = (240, 228, 210)  # light blue-green tint
     alpha = (pattern / 255.0)[..., None]
-    bgr = bgr * (1 - alpha) + np.array([pattern_level + 25, pattern_level, pattern_level - 25]) * alpha
+    tint = np.array([pattern_level + 25, pattern_level, pattern_level - 25])
+    bgr = bgr * (1 - alpha) + tint * alpha
     alpha = (truth / 255.0)[..., None]
     bgr = bgr * (1 - alpha) + np.array([150, 60, 25]) * alpha  # blue ballpoint
     bgr = np.clip(bgr + rng.normal(0, 3, bgr.shape), 0, 255).astype(np.uint8)

@@ -1,0 +1,246 @@
+"""segment_page on synthetic masks: strings, reading order, broken digits, specks, scale."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tests.test_segment_helpers import (SCRIPT, SIMPLEX, TemplateScorer, blank, glyph, paste,
+                                        touching, write)
+
+from segmentation.segment import Component, segment_page
+
+
+def digits(string: list[Component]) -> list[Component]:
+    return [c for c in string if c.separator is None]
+
+
+def check_invariants(ink: np.ndarray, strings: list[list[Component]]) -> None:
+    """Boxes inside the page, masks of box shape holding only ink, no pixel in two components."""
+    owner = np.zeros(ink.shape, np.int32)
+    k = 0
+    for string in strings:
+        assert string, "no empty strings"
+        for c in string:
+            k += 1
+            b = c.box
+            assert b.w > 0 and b.h > 0
+            assert 0 <= b.x and 0 <= b.y and b.right <= ink.shape[1] and b.bottom <= ink.shape[0]
+            assert c.mask.dtype == bool and c.mask.shape == (b.h, b.w)
+            assert c.mask.any()
+            assert not (c.mask & ~ink[b.y:b.bottom, b.x:b.right]).any(), "mask holds non-ink"
+            region = owner[b.y:b.bottom, b.x:b.right]
+            assert not (region[c.mask] > 0).any(), "pixel in two components"
+            region[c.mask] = k
+            assert c.separator in (None, ".", ",", "-", "/")
+
+
+def test_one_string_in_order():
+    ink = write(blank(), "40713", 40, 120)
+    strings = segment_page(ink, None)
+    check_invariants(ink, strings)
+    assert len(strings) == 1 and len(strings[0]) == 5
+    xs = [c.box.x for c in strings[0]]
+    assert xs == sorted(xs)
+    assert all(c.separator is None for c in strings[0])
+
+
+def test_masks_hold_only_their_own_pixels():
+    # Slanted script digits 3 px apart whose boxes overlap: each mask holds only its own stroke.
+    _, x = touching("7", "4", overlap=0, font=SCRIPT, scale=2.0, thickness=3)
+    seven, four = glyph("7", SCRIPT, 2.0, 3), glyph("4", SCRIPT, 2.0, 3)
+    ink = blank()
+    paste(ink, seven, 40, 60)
+    paste(ink, four, 40 + x + 3, 60 + seven.shape[0] - four.shape[0])
+    strings = segment_page(ink, None)
+    check_invariants(ink, strings)
+    assert [len(s) for s in strings] == [2]
+    a, b = strings[0]
+    assert a.box.right > b.box.x, "the test needs overlapping boxes"
+    assert a.mask.sum() == seven.sum() and b.mask.sum() == four.sum()
+
+
+def test_fields_far_apart_are_separate_strings():
+    ink = blank(200, 1200)
+    write(ink, "123", 40, 120)
+    write(ink, "4567", 700, 120)
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [3, 4]
+    assert strings[0][0].box.x < strings[1][0].box.x
+
+
+def test_normal_spacing_stays_one_string():
+    ink = blank(200, 1200)
+    x = 40
+    for ch in "90210":  # digits placed by hand, gaps of ~0.6 digit height
+        g = glyph(ch)
+        paste(ink, g, x, 80)
+        x += g.shape[1] + int(0.6 * g.shape[0])
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [5]
+
+
+def test_reading_order_rows_then_columns():
+    ink = blank(400, 1200)
+    write(ink, "56", 60, 300)      # second row, left
+    write(ink, "34", 700, 110)     # first row, right (slightly higher)
+    write(ink, "12", 60, 120)      # first row, left
+    write(ink, "78", 700, 310)     # second row, right
+    strings = segment_page(ink, None)
+    scorer = TemplateScorer()
+    texts = [scorer.read([c.mask for c in s]) for s in strings]
+    assert texts == ["12", "34", "56", "78"]
+
+
+def test_small_printed_label_is_not_joined_to_handwriting():
+    ink = blank(200, 900)
+    write(ink, "Date:", 40, 120, SIMPLEX, 0.6, 1)
+    write(ink, "1203", 140, 120, SCRIPT, 2.0, 3)
+    strings = segment_page(ink, None)
+    big = [s for s in strings if max(c.box.h for c in s) > 30]
+    assert len(big) == 1 and len(digits(big[0])) == 4
+    assert all(c.box.x >= 130 for c in big[0])
+
+
+def test_broken_five_top_bar_is_rejoined():
+    g = glyph("5", SIMPLEX, 2.0, 3)
+    # Cut the top bar off the stem: clear a few rows just under the bar on the stem side.
+    rows = np.flatnonzero(g[:, -3:].any(axis=1))  # the bar's rows reach the right edge
+    bar_bottom = rows.max() + 1
+    g = g.copy()
+    g[bar_bottom: bar_bottom + 3, :] = False
+    n, _ = cv2.connectedComponents(g.view(np.uint8), connectivity=8)
+    assert n - 1 == 2, "the test needs a 5 in two pieces"
+    ink = blank()
+    paste(ink, glyph("1", SIMPLEX, 2.0, 3), 40, 60)
+    paste(ink, g, 100, 60)
+    paste(ink, glyph("3", SIMPLEX, 2.0, 3), 170, 60)
+    strings = segment_page(ink, None)
+    check_invariants(ink, strings)
+    assert [len(s) for s in strings] == [3]
+    five = strings[0][1]
+    assert five.box.h >= g.shape[0] - 1
+    assert TemplateScorer(SIMPLEX, 2.0, 3).read([c.mask for c in strings[0]]) == "153"
+
+
+def test_digits_cut_by_line_removal_are_rejoined():
+    ink = write(blank(), "808", 40, 120, SIMPLEX, 2.0, 3)
+    ys = np.flatnonzero(ink.any(axis=1))
+    mid = (ys.min() + ys.max()) // 2
+    ink[mid - 1: mid + 2] = False  # a ruling line removed through the middle of the digits
+    n, _ = cv2.connectedComponents(ink.view(np.uint8), connectivity=8)
+    assert n - 1 >= 6
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [3]
+    assert TemplateScorer(SIMPLEX, 2.0, 3).read([c.mask for c in strings[0]]) == "808"
+
+
+def test_seven_with_a_pen_lift_is_rejoined():
+    seven = glyph("7", SIMPLEX, 2.0, 1).copy()
+    bar = np.flatnonzero(seven[:, :3].any(axis=1)).max() + 1  # first row below the bar
+    seven[bar: bar + 7] = False  # the stem starts 7 px below the bar (a pen width is ~4 px)
+    n, _ = cv2.connectedComponents(seven.view(np.uint8), connectivity=8)
+    assert n - 1 == 2
+    ink = blank()
+    paste(ink, glyph("2", SIMPLEX, 2.0, 1), 40, 60)
+    paste(ink, seven, 100, 60)
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [2]
+    assert TemplateScorer(SIMPLEX, 2.0, 1).read([c.mask for c in strings[0]]) == "27"
+
+
+def test_four_with_its_stem_detached_is_rejoined():
+    four = glyph("4", SIMPLEX, 2.0, 3).copy()
+    bar = np.flatnonzero(four.all(axis=1))[0]  # the cross bar spans the full width
+    stem = int(np.flatnonzero(four[bar - 3])[-1]) - 8  # left edge of the stem above the bar
+    four[:bar, stem - 3: stem] = False  # the stem's upper part drawn apart from the diagonal
+    four[bar - 2: bar, stem:] = False   # and not reaching the bar: a piece beside the rest
+    n, _ = cv2.connectedComponents(four.view(np.uint8), connectivity=8)
+    assert n - 1 == 2
+    ink = blank()
+    paste(ink, four, 40, 60)
+    paste(ink, glyph("1", SIMPLEX, 2.0, 3), 110, 60)
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [2]
+    assert TemplateScorer(SIMPLEX, 2.0, 3).read([c.mask for c in strings[0]]) == "41"
+
+
+def test_adjacent_digits_are_not_merged():
+    ink = blank()
+    x = 40
+    for ch in "1111":  # narrow digits close together must stay apart
+        g = glyph(ch)
+        paste(ink, g, x, 60)
+        x += g.shape[1] + 4
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [4]
+
+
+def test_specks_are_removed():
+    rng = np.random.default_rng(0)
+    ink = write(blank(300, 900), "2468", 200, 180, SIMPLEX, 2.0, 3)
+    clean = segment_page(ink.copy(), None)
+    noise = rng.random(ink.shape) < 0.002  # isolated single pixels everywhere
+    noise &= ~cv2.dilate(ink.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    strings = segment_page(ink | noise, None)
+    assert [len(s) for s in strings] == [4]
+    assert [c.box for c in strings[0]] == [c.box for c in clean[0]]
+
+
+def test_bigger_isolated_specks_make_no_strings():
+    ink = write(blank(300, 900), "2468", 200, 180, SIMPLEX, 2.0, 3)
+    for x, y in [(20, 20), (800, 250), (600, 40)]:
+        cv2.circle(ink.view(np.uint8), (x, y), 2, 1, -1)  # 5 px blobs far from the string
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [4]
+
+
+def test_small_field_crop():
+    # A single field crop 40 px tall at low resolution; a full stop must survive speck removal.
+    ink = write(blank(40, 160), "12.5", 4, 32, SIMPLEX, 0.8, 2)
+    strings = segment_page(ink, None)
+    assert len(strings) == 1
+    assert [c.separator for c in strings[0]] == [None, None, ".", None]
+
+
+def test_huge_blob_is_dropped():
+    ink = write(blank(800, 900), "365", 40, 120, SIMPLEX, 2.0, 3)
+    cv2.rectangle(ink.view(np.uint8), (100, 250), (600, 750), 1, -1)  # a solid stamp/stain
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [3]
+    assert all(c.box.bottom < 200 for c in strings[0])
+
+
+def test_lone_rule_remnant_is_dropped():
+    ink = write(blank(300, 900), "365", 40, 120, SIMPLEX, 2.0, 3)
+    ink[250:253, 100:500] = True  # a bit of a ruling line the line removal missed
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [3]
+
+
+def test_empty_and_input_types():
+    assert segment_page(blank(), None) == []
+    assert segment_page(np.zeros((0, 0), bool), None) == []
+    ink = write(blank(), "42", 40, 120)
+    as_uint8 = segment_page(ink.astype(np.uint8) * 255, None)
+    assert [len(s) for s in as_uint8] == [2]
+    with pytest.raises(ValueError):
+        segment_page(np.zeros((4, 4, 3), bool), None)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([SIMPLEX, SCRIPT]), st.floats(0.6, 2.5),
+       st.integers(1, 4))
+def test_invariants_on_random_pages(seed, font, scale, thickness):
+    rng = np.random.default_rng(seed)
+    ink = blank(240, 700)
+    for _ in range(rng.integers(1, 4)):
+        text = "".join(rng.choice(list("0123456789.,-/"), rng.integers(1, 8)))
+        write(ink, text, int(rng.integers(0, 500)), int(rng.integers(40, 230)), font, scale,
+              thickness)
+    ink |= rng.random(ink.shape) < 0.001
+    strings = segment_page(ink, TemplateScorer())
+    check_invariants(ink, strings)
+    for s in strings:
+        assert s[0].separator in (None, "/") and s[-1].separator in (None, "/")

@@ -1,0 +1,100 @@
+"""Separator marks inside digit strings: '.', ',', '-', '/'; noise at the ends of strings."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.test_segment_helpers import SCRIPT, SIMPLEX, blank, glyph, paste, write
+
+from pipeline.results import Box
+from segmentation.marks import Component
+from segmentation.segment import segment_page
+from segmentation.separators import classify, lean
+
+
+def separators(strings) -> list[list[str | None]]:
+    return [[c.separator for c in s] for s in strings]
+
+
+@pytest.mark.parametrize("font", [SCRIPT, SIMPLEX])
+def test_date_with_slashes(font):
+    ink = write(blank(200, 700), "12/03/24", 30, 120, font, 2.0, 3)
+    assert separators(segment_page(ink, None)) == [[None, None, "/", None, None, "/", None, None]]
+
+
+def test_amount_with_comma_and_point():
+    ink = write(blank(200, 700), "1,234.56", 30, 120, SCRIPT, 2.0, 3)
+    assert separators(segment_page(ink, None)) == [[None, ",", None, None, None, ".", None, None]]
+
+
+def test_dash_between_digit_groups():
+    ink = write(blank(200, 700), "12-34", 30, 120, SIMPLEX, 2.0, 3)
+    assert separators(segment_page(ink, None)) == [[None, None, "-", None, None]]
+
+
+def test_spaced_dash_keeps_one_string():
+    ink = blank(200, 900)
+    x = 30
+    for ch in "12-34":  # generous spacing around the dash, as people write account numbers
+        g = glyph(ch)
+        y = 60 + (glyph("1").shape[0] - g.shape[0]) // 2 if ch == "-" else 60
+        paste(ink, g, x, y)
+        x += g.shape[1] + 30
+    assert separators(segment_page(ink, None)) == [[None, None, "-", None, None]]
+
+
+def test_hand_drawn_comma_and_point():
+    ink = blank(200, 600)
+    seven = glyph("7")  # 31 px tall
+    base = 60 + seven.shape[0]
+    for x in (30, 80, 130):
+        paste(ink, seven, x, 60)
+    canvas = ink.view(np.uint8)
+    cv2.circle(canvas, (65, base - 4), 3, 1, -1)           # full stop on the baseline
+    cv2.line(canvas, (116, base - 5), (113, base + 6), 1, 3)  # comma with a tail below it
+    assert separators(segment_page(ink, None)) == [[None, ".", None, ",", None]]
+
+
+def test_separators_at_the_ends_are_dropped():
+    ink = write(blank(200, 900), ".123.", 30, 120, SIMPLEX, 2.0, 3)
+    write(ink, "-45-", 450, 120, SIMPLEX, 2.0, 3)
+    strings = segment_page(ink, None)
+    assert separators(strings) == [[None, None, None], [None, None]]
+
+
+def test_leaning_stroke_at_the_end_stays_a_digit():
+    ink = write(blank(200, 600), "12/", 30, 120, SCRIPT, 2.0, 3)
+    assert separators(segment_page(ink, None)) == [[None, None, None]]
+
+
+def test_upright_one_is_not_a_slash():
+    ink = write(blank(200, 600), "1111", 30, 120, SCRIPT, 2.0, 3)
+    assert separators(segment_page(ink, None)) == [[None] * 4]
+
+
+def mark(x: int, y: int, w: int, h: int, mask: np.ndarray | None = None) -> Component:
+    return Component(Box(x, y, w, h), np.ones((h, w), bool) if mask is None else mask)
+
+
+# A line with digits 50 px tall: top edge at y=100, baseline at y=150.
+@pytest.mark.parametrize("comp, expected", [
+    (mark(0, 142, 8, 8), "."),     # round dot on the baseline
+    (mark(0, 120, 8, 8), None),    # the same dot at mid-height is no full stop
+    (mark(0, 138, 6, 20), ","),    # taller than wide, reaching below the baseline
+    (mark(0, 122, 20, 5), "-"),    # short bar at mid-height
+    (mark(0, 100, 20, 5), None),   # the same bar at the top of the line
+    (mark(0, 125, 80, 5), None),   # a bar longer than a digit is wide is no dash
+])
+def test_classify_small_marks(comp, expected):
+    assert classify(comp, 50.0, 100.0, 150.0) == expected
+
+
+def test_lean_of_lines():
+    m = np.zeros((60, 60), np.uint8)
+    cv2.line(m, (10, 55), (40, 5), 1, 3)  # '/' 31 degrees from vertical
+    angle, elongation = lean(m.astype(bool))
+    assert 25 < angle < 37 and elongation > 5
+    m[:] = 0
+    cv2.line(m, (30, 55), (30, 5), 1, 3)
+    assert abs(lean(m.astype(bool))[0]) < 2

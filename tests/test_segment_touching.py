@@ -1,0 +1,131 @@
+"""Splitting of touching digits: scored candidate cuts, the scorer-free fallback, batching."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.test_segment_helpers import SIMPLEX, TemplateScorer, blank, glyph, paste, touching
+
+from segmentation.segment import segment_page
+from segmentation.touching import candidate_columns, cut_parts, min_ink_path, prior
+
+
+def page_with(*masks: np.ndarray, gap: int = 40) -> np.ndarray:
+    """The masks side by side on one line, bottom-aligned, ``gap`` px apart."""
+    h = max(m.shape[0] for m in masks)
+    ink = blank(h + 80, sum(m.shape[1] for m in masks) + gap * (len(masks) + 1))
+    x = gap
+    for m in masks:
+        paste(ink, m, x, 40 + h - m.shape[0])
+        x += m.shape[1] + gap
+    return ink
+
+
+def assert_partition(ink: np.ndarray, strings) -> None:
+    """Every ink pixel in exactly one component: splitting neither loses nor duplicates ink."""
+    count = np.zeros(ink.shape, np.int32)
+    for s in strings:
+        for c in s:
+            count[c.box.y:c.box.bottom, c.box.x:c.box.right] += c.mask
+    assert (count[ink] == 1).all() and (count[~ink] == 0).all()
+
+
+@pytest.mark.parametrize("pair", ["08", "35", "20", "47", "96", "13", "72", "59"])
+def test_touching_pair_is_split_with_scorer(pair):
+    mask, _ = touching(pair[0], pair[1], overlap=1)
+    n, _ = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
+    assert n - 1 == 1, "the test needs one component"
+    ink = page_with(mask)
+    scorer = TemplateScorer()
+    strings = segment_page(ink, scorer)
+    assert scorer.calls == 1
+    assert [len(s) for s in strings] == [2]
+    assert scorer.read([c.mask for c in strings[0]]) == pair
+    assert_partition(ink, strings)
+
+
+def test_cut_lands_between_the_digits():
+    mask, x = touching("0", "8", overlap=2)
+    ink = page_with(mask)
+    left, right = segment_page(ink, TemplateScorer())[0]
+    join = 40 + x  # where the 8 starts on the page
+    assert abs(left.box.right - join) <= 4 and abs(right.box.x - join) <= 4
+
+
+def test_touching_pair_is_split_without_scorer():
+    mask, x = touching("0", "0", overlap=2)
+    ink = page_with(mask)
+    strings = segment_page(ink, None)
+    assert [len(s) for s in strings] == [2]
+    assert TemplateScorer().read([c.mask for c in strings[0]]) == "00"
+    assert_partition(ink, strings)
+
+
+def test_three_touching_digits():
+    ab, _ = touching("2", "0", overlap=1)
+    g = glyph("5")
+    # Slide the 5 in from the right until it touches the 20.
+    for x in range(ab.shape[1], 0, -1):
+        m = np.zeros((max(ab.shape[0], g.shape[0]), x + g.shape[1]), bool)
+        paste(m, ab, 0, m.shape[0] - ab.shape[0])
+        paste(m, g, x, m.shape[0] - g.shape[0])
+        if cv2.connectedComponents(m.view(np.uint8), connectivity=8)[0] == 2:
+            break
+    ink = page_with(m)
+    scorer = TemplateScorer()
+    strings = segment_page(ink, scorer)
+    assert scorer.read([c.mask for c in strings[0]]) == "205"
+
+
+def test_wide_single_digit_stays_whole():
+    zero = glyph("0")
+    wide = cv2.resize(zero.view(np.uint8), None, fx=1.35, fy=1.0,
+                      interpolation=cv2.INTER_NEAREST).astype(bool)
+    assert wide.shape[1] / wide.shape[0] > 0.95
+    ink = page_with(glyph("1"), wide, glyph("7"), gap=25)
+    scorer = TemplateScorer()
+    strings = segment_page(ink, scorer)
+    assert scorer.calls == 1  # the wide 0 was a candidate
+    assert [len(s) for s in strings] == [3]
+
+
+def test_one_score_call_per_page():
+    pairs = [touching(a, b, overlap=1)[0] for a, b in ["08", "35", "20", "47"]]
+    ink = blank(500, 900)
+    for k, m in enumerate(pairs):  # four fields in two rows, far apart
+        paste(ink, m, 60 + 450 * (k % 2), 80 + 250 * (k // 2))
+    scorer = TemplateScorer()
+    strings = segment_page(ink, scorer)
+    assert scorer.calls == 1
+    assert [scorer.read([c.mask for c in s]) for s in strings] == ["08", "35", "20", "47"]
+
+
+def test_no_score_call_without_candidates():
+    ink = page_with(glyph("1"), glyph("7"), gap=20)
+    scorer = TemplateScorer()
+    segment_page(ink, scorer)
+    assert scorer.calls == 0
+
+
+def test_min_ink_path_follows_the_gap():
+    mask = np.zeros((30, 40), bool)
+    mask[:, 5:15] = True
+    mask[:, 22:35] = True
+    mask[14:16, 15:22] = True  # a thin bridge joins the two blocks
+    path = min_ink_path(mask, 18, 10)
+    assert ((path >= 15) & (path <= 22)).all()
+    left, right = cut_parts(mask, [path])
+    assert left[:, :15].sum() == mask[:, :15].sum() and right[:, 22:].sum() == mask[:, 22:].sum()
+
+
+def test_candidate_columns_find_the_valley():
+    mask, x = touching("0", "0", overlap=1)
+    cols = candidate_columns(mask, 2, 6.0)
+    assert any(abs(c - x) <= 6 for c in cols)
+
+
+def test_prior_prefers_one_digit_when_narrow_and_two_when_wide():
+    assert prior(2, 1.0) < prior(1, 1.0)
+    assert prior(2, 2.0) > prior(1, 2.0)
+    assert prior(3, 3.0) > prior(2, 3.0)
