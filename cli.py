@@ -27,7 +27,20 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-deskew", action="store_true", help="do not straighten skewed pages")
     parser.add_argument("--keep-lines", action="store_true", help="do not remove ruling lines and box frames")
     parser.add_argument("--no-overlays", action="store_true", help="do not write overlays/")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1, serial)")
+    parser.add_argument("--template", type=Path, default=None,
+                        help="form template (YAML, see samples/forms/README.md): register every page to it "
+                             "and write its fields, one row per page, to fields.csv")
+    parser.add_argument("--cheque", action="store_true",
+                        help="the pages are cheques: read the amount and the date into fields.csv")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="worker processes (default: every core; 1 = serial, in this process); "
+                             "with --engine ray: actors (default: the cluster's CPUs)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the pages already complete in --out (an interrupted run) and read the rest")
+    parser.add_argument("--engine", choices=["local", "ray"], default="local",
+                        help="local: this machine (default); ray: a Ray cluster (pip install .[cluster])")
+    parser.add_argument("--ray-address", default=None,
+                        help="Ray cluster to join, e.g. auto or ray://head:10001 (default: start a local Ray)")
     parser.add_argument("--model-dir", type=Path, default=None, help="folder with digits.tflite and model_card.json")
     parser.add_argument("--max-pixels", type=int, default=None, help="refuse images with more pixels than this")
     parser.add_argument("--max-pages", type=int, default=None, help="refuse documents with more pages than this")
@@ -56,12 +69,36 @@ def _run(args: argparse.Namespace) -> int:
     limits = Limits(**{**vars(limits), **{k: v for k, v in overrides.items() if v is not None}})
     read = ReadOptions(binarization=args.binarization, deskew=not args.no_deskew,
                        remove_lines=not args.keep_lines, threshold=args.threshold,
-                       overlays=not args.no_overlays, model_dir=args.model_dir)
+                       overlays=not args.no_overlays, model_dir=args.model_dir,
+                       template=args.template.resolve() if args.template else None, cheque=args.cheque)
+    if args.template is not None and args.cheque:
+        print("error: use --template or --cheque, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if args.template is not None:
+        from forms.template import TemplateError, load_template
+
+        try:
+            load_template(args.template.resolve())  # a bad template fails here, not on every page
+        except TemplateError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.workers < 0:
+        print("error: --workers must be 0 (every core) or more", file=sys.stderr)
+        return EXIT_USAGE
+    if args.ray_address and args.engine != "ray":
+        print("error: --ray-address needs --engine ray", file=sys.stderr)
+        return EXIT_USAGE
     options = RunOptions(inputs=list(args.inputs), out=args.out, dpi=args.dpi, read=read, limits=limits,
-                         workers=max(1, args.workers), progress=not args.quiet)
+                         workers=args.workers, progress=not args.quiet, resume=args.resume,
+                         engine=args.engine, ray_address=args.ray_address)
     try:
         summary = run(options)
-    except (ValueError, FileNotFoundError) as error:  # e.g. a foreign or missing model file
+    except KeyboardInterrupt:
+        # Every CSV line on disk is complete: say how to go on rather than print a traceback.
+        print(f"\ninterrupted: the pages finished so far are in {options.out}; "
+              "run the same command with --resume to read the rest", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report an interrupted command
+    except (ValueError, FileNotFoundError) as error:  # e.g. a foreign or missing model file, no Ray
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     if summary.files == 0:

@@ -38,6 +38,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/digits-bench"))
     parser.add_argument("--scale", type=int, default=3, help="multiplies the page counts of samples/")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--all-digits", action="store_true",
+                        help="draw from every MNIST test digit, also those most of whose 5 nearest "
+                             "neighbours carry another label (the default set, like samples/, skips them)")
     args = parser.parse_args()
     if args.mnist is None:
         print("MNIST folder not found: pass --mnist or set DIGITS_MNIST_DIR")
@@ -45,7 +48,7 @@ def main() -> int:
     scans = args.out / "scans"
     s = args.scale
     generate_set(scans, args.mnist, seed=args.seed, n_forms=4 * s, n_cheques=3 * s, n_ledgers=3 * s,
-                 n_crops=4 * s, n_pdf_pages=2 * s)
+                 n_crops=4 * s, n_pdf_pages=2 * s, n_hires=s, legible_only=not args.all_digits)
     started = time.perf_counter()
     summary = run(RunOptions(inputs=[scans], out=args.out / "results", workers=args.workers, progress=False))
     seconds = time.perf_counter() - started

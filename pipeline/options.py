@@ -18,6 +18,9 @@ class ReadOptions:
     overlays: bool = True
     flagged_crops: bool = True
     model_dir: Path | None = None  # None: the shipped models/ folder
+    template: Path | None = None  # a form template (forms.template): read its fields into fields.csv
+    cheque: bool = False  # pages are cheques: read the courtesy amount and the date into fields.csv
+    boxes: bool = True  # find printed frames and combs and read each as one string (kind box/comb)
 
 
 @dataclass
@@ -29,5 +32,8 @@ class RunOptions:
     dpi: int = 300
     read: ReadOptions = field(default_factory=ReadOptions)
     limits: Limits = field(default_factory=Limits)
-    workers: int = 1  # 1 = serial in this process
+    workers: int = 1  # 1 = serial in this process; 0 = every core (the CLI's default)
     progress: bool = True
+    resume: bool = False  # keep the pages already complete in ``out`` and read only the rest
+    engine: str = "local"  # local (serial or process pool) | ray (pipeline.ray_engine)
+    ray_address: str | None = None  # ray.init address: None starts a local Ray, "auto" joins one

@@ -10,6 +10,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from forms.reader import assemble, plan_page
+from forms.regions import region_marks, take_ink
 from pipeline.geometry import invert, map_box, pad_box
 from pipeline.options import ReadOptions
 from pipeline.overlay import draw_overlay
@@ -33,25 +35,38 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     prep = preprocess(image, binarization=options.binarization, deskew=options.deskew,
                       remove_lines=options.remove_lines)
     threshold = classifier.threshold if options.threshold is None else options.threshold
-    candidates = segment_page(prep.ink, classifier.predict)
+    # Boxed fields and template fields are read region by region; the rest of the page as before.
+    plan = plan_page(prep.gray, prep.lines, page, options.template, options.cheque, options.boxes)
+    rest, inks = take_ink(prep.ink, prep.lines, plan.regions)
+    candidates = segment_page(rest, classifier.predict)
+    in_regions = [region_marks(r, ink, classifier.predict) for r, ink in zip(plan.regions, inks)]
     back = invert(prep.matrix)
 
-    digits = [c for string in candidates for c in string if c.separator is None]
+    digits = [c for string in candidates + in_regions for c in string if c.separator is None]
     probabilities = classifier.predict(batch_to_mnist([c.mask for c in digits])) if digits else None
     glyph_of = {id(c): _glyph(c, probabilities[i], classifier.labels, threshold, back, width, height)
                 for i, c in enumerate(digits)}
 
-    strings: list[DigitString] = []
-    for candidate in candidates:
-        glyphs = [glyph_of[id(c)] if c.separator is None else _separator(c, back, width, height)
-                  for c in candidate]
-        string = DigitString(glyphs=glyphs)
-        if _looks_like_digits(string):
-            string.string_id = len(strings) + 1
-            strings.append(string)
+    def string_of(marks: list[Component], kind: str) -> DigitString:
+        return DigitString(glyphs=[glyph_of[id(c)] if c.separator is None else _separator(c, back, width, height)
+                                   for c in marks], kind=kind)
+
+    strings = [s for s in (string_of(c, "line") for c in candidates) if _looks_like_digits(s)]
+    region_strings: list[DigitString | None] = []
+    for region, marks in zip(plan.regions, in_regions):
+        string = string_of(marks, region.kind) if marks else None
+        # A template field keeps whatever was read there; a found box only digit-like content.
+        if string is not None and (region.field is not None or _looks_like_digits(string)):
+            strings = _insert(strings, string)
+            region_strings.append(string)
+        else:
+            region_strings.append(None)
+    for number, string in enumerate(strings, 1):
+        string.string_id = number
 
     result = PageResult(file=file, page=page, width=width, height=height, angle=prep.angle,
-                        strings=strings)
+                        strings=strings, field_names=plan.field_names)
+    result.fields = assemble(plan, region_strings, strings, width, height)
     if options.flagged_crops:
         _add_crops(result, image)
     if options.overlays:
@@ -59,6 +74,14 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
                                [cv2.IMWRITE_PNG_COMPRESSION, 1])
         result.artifacts[overlay_name(file, page)] = png.tobytes()
     return result
+
+
+def _insert(strings: list[DigitString], string: DigitString) -> list[DigitString]:
+    """``strings`` (in reading order) with ``string`` placed before the first string that
+    starts below its middle."""
+    middle = string.box.y + string.box.h / 2
+    at = next((i for i, s in enumerate(strings) if s.box.y > middle), len(strings))
+    return strings[:at] + [string] + strings[at:]
 
 
 def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], threshold: float,

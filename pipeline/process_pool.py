@@ -4,36 +4,65 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import TypeVar
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT")
 
 
-def _limit_threads() -> None:
-    for name in THREAD_VARIABLES:
+def _watch_parent(parent: int) -> None:
+    # A worker whose run was killed (SIGKILL, OOM) would otherwise live on: the forkserver, its
+    # direct parent, stays alive as long as its children do.
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid exists (reused by another user's process: rare)
+            pass
+
+
+def _start_worker(parent: int, initializer: Callable[..., Any] | None, initargs: tuple) -> None:
+    # Ctrl-C reaches the whole process group: only the parent handles it (no worker tracebacks).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    for name in THREAD_VARIABLES:  # before numpy/OpenBLAS are imported by the first task
         os.environ[name] = "1"
     import cv2
 
     cv2.setNumThreads(1)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 class ProcessExecutor:
-    """Up to ``workers`` tasks in flight, results yielded as they finish (bounded memory)."""
+    """Up to ``max_in_flight`` tasks in flight (default 2 per worker), results yielded as they
+    finish: the task iterable is consumed lazily, so memory stays bounded whatever its length.
 
-    def __init__(self, workers: int):
+    ``initializer(*initargs)`` runs once in every worker (e.g. to load the model)."""
+
+    def __init__(self, workers: int, initializer: Callable[..., Any] | None = None,
+                 initargs: tuple = (), max_in_flight: int | None = None):
         self.workers = workers
-        context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_limit_threads)
+        self.max_in_flight = max_in_flight or 2 * workers
+        # forkserver: workers start from a clean process, not a fork of a threaded parent.
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self.pool = ProcessPoolExecutor(workers, mp_context=mp.get_context(method),
+                                        initializer=_start_worker,
+                                        initargs=(os.getpid(), initializer, initargs))
 
     def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
-        pending = set()
+        pending: set[Future] = set()
         for task in tasks:
             pending.add(self.pool.submit(fn, task))
-            if len(pending) >= 2 * self.workers:
+            while len(pending) >= self.max_in_flight:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield future.result()
@@ -42,5 +71,20 @@ class ProcessExecutor:
             for future in done:
                 yield future.result()
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for measurements)."""
+        return [p.pid for p in (getattr(self.pool, "_processes", None) or {}).values() if p.is_alive()]
+
     def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Stop now (Ctrl-C): queued tasks are dropped and running ones killed; whatever was
+        written so far stays valid (see pipeline.export)."""
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # no public API before Python 3.14 (terminate_workers)
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)

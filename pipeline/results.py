@@ -105,6 +105,22 @@ class DigitString:
 
 
 @dataclass
+class FieldResult:
+    """One named field of a form or cheque: ``value`` normalised (ISO date, plain decimal
+    amount, digits as written; the text as read when it cannot be normalised), ``text`` as read,
+    ``confidence`` its weakest digit's, ``flagged`` when a digit is doubtful or a rule fails
+    (``problems`` says which), ``string_id`` the string in strings.csv it was read from (0: none)."""
+
+    name: str
+    value: str = ""
+    text: str = ""
+    confidence: float = 0.0
+    flagged: bool = True
+    problems: tuple[str, ...] = ()
+    string_id: int = 0
+
+
+@dataclass
 class PageResult:
     """Everything read from one page. ``artifacts`` maps output-relative paths (``overlays/...``,
     ``flagged/...``) to encoded image bytes, so a worker can hand them to the parent to write."""
@@ -117,6 +133,10 @@ class PageResult:
     strings: list[DigitString] = field(default_factory=list)
     error: str | None = None
     artifacts: dict[str, bytes] = field(default_factory=dict)
+    fields: list[FieldResult] = field(default_factory=list)
+    # Every field name of the template (or cheque) in use, in order: the columns of fields.csv,
+    # the same for every page of a run. Empty when no template is in use: no fields.csv rows.
+    field_names: list[str] = field(default_factory=list)
 
     def string_rows(self) -> list[dict]:
         return [{"file": self.file, "page": self.page, **s.export()} for s in self.strings]
@@ -137,6 +157,27 @@ class PageResult:
         return [{"file": self.file, "page": self.page, "width": self.width, "height": self.height,
                  "angle": round(self.angle, 3), "strings": len(self.strings),
                  "flagged": sum(s.flagged for s in self.strings)}]
+
+    def field_columns(self) -> list[str]:
+        """fields.csv columns: file, page, then per field <name>, <name>_confidence,
+        <name>_flagged, then ``problems`` (why fields are flagged)."""
+        names = [c for n in self.field_names for c in (n, f"{n}_confidence", f"{n}_flagged")]
+        return ["file", "page", *names, "problems"]
+
+    def field_rows(self) -> list[dict]:
+        """One fields.csv row for this page (none without a template, or for a failed page).
+        Fields of another template page are left empty."""
+        if self.error or not self.field_names:
+            return []
+        row: dict = {"file": self.file, "page": self.page}
+        found = {f.name: f for f in self.fields}
+        for name in self.field_names:
+            f = found.get(name)
+            row[name] = f.value if f else ""
+            row[f"{name}_confidence"] = round(f.confidence, 4) if f else ""
+            row[f"{name}_flagged"] = f.flagged if f else ""
+        row["problems"] = "; ".join(f"{f.name}: {p}" for f in self.fields for p in f.problems)
+        return [row]
 
     def error_rows(self) -> list[dict]:
         return [{"file": self.file, "page": self.page, "error": self.error}] if self.error else []

@@ -76,9 +76,10 @@ def page_scale(lab: Labeled, among: np.ndarray | None = None, sample: int = 40) 
     """Typical component height and pen width of a page, over the components ``among`` (bool
     mask; all by default).
 
-    The height is the area-weighted median: specks are numerous but carry little ink, so they
-    do not drag it down; single big blobs are damped by capping each weight at the 90th
-    percentile of areas. The pen width is the median over the ``sample`` largest components.
+    The height is the median weighted by squared area: specks and background pattern remnants
+    are numerous but small, so they do not drag it down (even thousands of them); a single big
+    blob is damped by capping each weight at the 99th percentile. The pen width is the median
+    over the ``sample`` largest components.
     """
     among = np.ones(len(lab), bool) if among is None else among
     if not among.any():
@@ -88,7 +89,8 @@ def page_scale(lab: Labeled, among: np.ndarray | None = None, sample: int = 40) 
     keep = among & (areas >= 2)  # single pixels say nothing about the handwriting's size
     if not keep.any():
         keep = among
-    weights = np.minimum(areas[keep], np.percentile(areas[keep], 90))
+    weights = areas[keep] ** 2
+    weights = np.minimum(weights, np.percentile(weights, 99))
     height = weighted_median(heights[keep], weights)
     idx = np.flatnonzero(among)
     biggest = idx[np.argsort(-lab.areas[idx], kind="stable")[:sample]]

@@ -10,7 +10,8 @@ from .marks import Component
 MAX_DIGIT_HEIGHT = 150  # px: the tallest digit expected (120 px at 300 dpi, with margin)
 HUGE = 2.5              # x MAX_DIGIT_HEIGHT: taller marks are drawings, signatures, stains
 SOLID = 3.0             # x page pen width: blobs this thick are stamps or filled shapes
-TINY = 0.3              # x page typical height: a lone mark smaller than this is noise
+TINY = 0.3              # x page typical height: a string of marks all smaller is noise
+SMALL_FEW = 0.45        # x page typical height: one or two marks all lower than this are noise
 BAR_ASPECT = 3.0        # width / height of a lone bar (rule remnant, lone dash)
 RULE_LENGTH = 12        # px: shorter upright bars are not tested as rule remnants
 RULE_WOBBLE = 0.6       # px: std of a rule's edges about a straight line at most
@@ -68,12 +69,13 @@ def drop_rule_pieces(string: list[Component], page_height: float) -> list[Compon
     return [c for c in string if not (id(c) in bars and c.box.h >= RULE_TALL * ref)]
 
 
-def is_noise_string(string: list[Component], scale: PageScale) -> bool:
-    """A string that is only a speck (all marks tiny for the page) or a lone horizontal bar
-    (a remnant of a ruling line, or a dash with nothing around it)."""
-    if all(max(c.box.w, c.box.h) < TINY * scale.height for c in string):
+def is_noise_string(boxes: np.ndarray, scale: PageScale) -> bool:
+    """Whether a string's marks (their (N, 4) boxes) are only specks (all under TINY x the
+    page's typical height, or one or two marks all lower than SMALL_FEW x it: background pattern
+    remnants) or a lone horizontal bar (a ruling line remnant, or a dash with nothing around)."""
+    w, h = boxes[:, 2], boxes[:, 3]
+    if np.maximum(w, h).max() < TINY * scale.height:
         return True
-    if len(string) == 1:
-        c = string[0]
-        return c.box.w >= BAR_ASPECT * c.box.h and c.box.h <= 3 * scale.stroke
-    return False
+    if len(boxes) <= 2 and h.max() < SMALL_FEW * scale.height:
+        return True
+    return len(boxes) == 1 and w[0] >= BAR_ASPECT * h[0] and h[0] <= 3 * scale.stroke

@@ -44,6 +44,10 @@ class Group:
 
 
 def _measure(group: Group, boxes: np.ndarray) -> Group:
+    if len(group.bodies) == 1:  # most groups on a noisy page: skip the medians
+        x, y, w, h = boxes[group.bodies[0]].tolist()
+        group.height, group.top, group.base = float(h), float(y), float(y + h)
+        return group
     b = boxes[group.bodies]
     group.height = median(b[:, 3])
     group.top = median(b[:, 1])
@@ -94,6 +98,8 @@ def _bridging_dash(boxes: np.ndarray, left: np.ndarray, right: np.ndarray, x0: i
 
 def split_line(line: list[int], boxes: np.ndarray) -> list[list[int]]:
     """A line's marks cut into strings at gaps wider than SPLIT_GAP x its median height."""
+    if len(line) == 1:
+        return [line]
     b = boxes[line]
     order = np.argsort(b[:, 0] + b[:, 2] / 2, kind="stable")
     height = median(b[:, 3])
@@ -114,28 +120,30 @@ def split_line(line: list[int], boxes: np.ndarray) -> list[list[int]]:
 def attach_marks(groups: list[Group], boxes: np.ndarray) -> list[Group]:
     """Move each mark much smaller than a string, lying inside that string's x-span and band,
     from its own group into that string's ``marks``. Groups left empty disappear."""
-    if not groups:
+    # Only strings of two or more bodies have an inside to hold a mark.
+    hosts = [g for g, group in enumerate(groups) if len(group.bodies) >= 2]
+    if not hosts:
         return groups
     owner = np.empty(len(boxes), np.int64)
     for g, group in enumerate(groups):
         owner[group.bodies] = g
-    span0 = np.array([boxes[g.bodies, 0].min() for g in groups], np.float64)
-    span1 = np.array([(boxes[g.bodies, 0] + boxes[g.bodies, 2]).max() for g in groups], np.float64)
-    hgt = np.array([g.height for g in groups])
-    top = np.array([g.top for g in groups])
-    base = np.array([g.base for g in groups])
+    span0 = np.array([boxes[groups[g].bodies, 0].min() for g in hosts], np.float64)
+    span1 = np.array([(boxes[groups[g].bodies, 0] + boxes[groups[g].bodies, 2]).max() for g in hosts],
+                     np.float64)
+    hgt = np.array([groups[g].height for g in hosts])
+    top = np.array([groups[g].top for g in hosts])
+    base = np.array([groups[g].base for g in hosts])
     cx = boxes[:, 0] + boxes[:, 2] / 2
     cy = boxes[:, 1] + boxes[:, 3] / 2
-    # (marks x strings) candidate matrix; the page has at most a few thousand marks.
+    # (marks x host strings) candidate matrix.
     fits = (boxes[:, None, 3] <= SMALL * hgt[None]) & (boxes[:, None, 2] <= 1.5 * hgt[None]) & \
            (cx[:, None] > span0[None]) & (cx[:, None] < span1[None]) & \
            (cy[:, None] >= top[None] - 0.15 * hgt[None]) & (cy[:, None] <= base[None] + 0.45 * hgt[None])
-    fits[np.arange(len(boxes)), owner] = False
-    moved = np.flatnonzero(fits.any(axis=1))
-    for k in moved.tolist():
-        hosts = np.flatnonzero(fits[k])
+    fits &= owner[:, None] != np.array(hosts)[None]
+    for k in np.flatnonzero(fits.any(axis=1)).tolist():
+        cands = np.flatnonzero(fits[k])
         # Nearest band centre wins when strings overlap (rare: stacked fields).
-        host = hosts[np.argmin(np.abs(cy[k] - (top[hosts] + base[hosts]) / 2))]
+        host = hosts[int(cands[np.argmin(np.abs(cy[k] - (top[cands] + base[cands]) / 2))])]
         groups[owner[k]].bodies.remove(k)
         groups[host].marks.append(k)
     out = []
@@ -149,19 +157,21 @@ def attach_marks(groups: list[Group], boxes: np.ndarray) -> list[Group]:
 
 def reading_order(boxes: np.ndarray) -> list[int]:
     """Order of boxes in rows top to bottom, left to right within a row; a box joins the row
-    of the first box (by top edge) it shares at least half its height with."""
+    of the first box (by centre) it shares at least half its height with."""
     order = np.argsort(boxes[:, 1] + boxes[:, 3] / 2, kind="stable").tolist()
     rows: list[list[int]] = []
-    bands: list[tuple[int, int]] = []
+    r0 = np.empty(len(boxes), np.int64)  # band of each row: its first box's rows
+    r1 = np.empty(len(boxes), np.int64)
     for k in order:
         y0, y1 = int(boxes[k, 1]), int(boxes[k, 1] + boxes[k, 3])
-        for row, (r0, r1) in zip(rows, bands):
-            if min(y1, r1) - max(y0, r0) >= 0.5 * min(y1 - y0, r1 - r0):
-                row.append(k)
-                break
+        n = len(rows)
+        shared = np.minimum(y1, r1[:n]) - np.maximum(y0, r0[:n])
+        fits = np.flatnonzero(shared >= 0.5 * np.minimum(y1 - y0, r1[:n] - r0[:n]))
+        if len(fits):
+            rows[fits[0]].append(k)
         else:
             rows.append([k])
-            bands.append((y0, y1))
+            r0[n], r1[n] = y0, y1
     return [k for row in rows for k in sorted(row, key=lambda i: boxes[i, 0] + boxes[i, 2] / 2)]
 
 

@@ -33,9 +33,3 @@ class Component:
             return self.box.x + self.box.w / 2, self.box.y + self.box.h / 2
         return self.box.x + m["m10"] / m["m00"], self.box.y + m["m01"] / m["m00"]
 
-
-def boxes_of(components: list[Component]) -> np.ndarray:
-    """(N, 4) int64 array of the components' x, y, w, h."""
-    if not components:
-        return np.zeros((0, 4), np.int64)
-    return np.array([(c.box.x, c.box.y, c.box.w, c.box.h) for c in components], np.int64)

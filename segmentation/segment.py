@@ -19,10 +19,10 @@ import numpy as np
 
 from pipeline.results import Box
 
-from .components import label_components, page_scale, speck_mask
+from .components import Labeled, label_components, page_scale, speck_mask
 from .filters import MAX_DIGIT_HEIGHT, drop_rule_pieces, is_noise_string, solid_mask, too_tall
 from .grouping import group_strings
-from .marks import Component, boxes_of
+from .marks import Component
 from .merge import merge_pieces
 from .separators import label_separators
 from .touching import split_touching
@@ -30,23 +30,26 @@ from .touching import split_touching
 __all__ = ["Component", "segment_page"]
 
 Scorer = Callable[[np.ndarray], np.ndarray]
+TOUCHING_MIN = 0.5  # x page typical height: lines smaller than this are not split
 
 
-def _build(lab, groups: list[list[int]]) -> list[Component]:
-    """Components from groups of label indices, each mask holding only its own labels' pixels."""
-    out = []
-    for g in groups:
-        if len(g) == 1:
-            x, y, w, h = (int(v) for v in lab.boxes[g[0]])
-            mask = lab.labels[y:y + h, x:x + w] == g[0] + 1
-        else:
-            b = lab.boxes[g]
-            x, y = int(b[:, 0].min()), int(b[:, 1].min())
-            w = int((b[:, 0] + b[:, 2]).max()) - x
-            h = int((b[:, 1] + b[:, 3]).max()) - y
-            mask = np.isin(lab.labels[y:y + h, x:x + w], np.asarray(g) + 1)
-        out.append(Component(Box(x, y, w, h), mask))
-    return out
+def _box(lab: Labeled, group: list[int]) -> tuple[int, int, int, int]:
+    """Box (x, y, w, h) of a group of label indices."""
+    if len(group) == 1:
+        x, y, w, h = lab.boxes[group[0]].tolist()
+        return x, y, w, h
+    b = lab.boxes[group]
+    x, y = int(b[:, 0].min()), int(b[:, 1].min())
+    return x, y, int((b[:, 0] + b[:, 2]).max()) - x, int((b[:, 1] + b[:, 3]).max()) - y
+
+
+def _component(lab: Labeled, group: list[int], box: np.ndarray) -> Component:
+    """The component of a group of label indices, its mask holding only those labels' pixels
+    (not those of other components reaching into its box)."""
+    x, y, w, h = box.tolist()
+    crop = lab.labels[y:y + h, x:x + w]
+    mask = crop == group[0] + 1 if len(group) == 1 else np.isin(crop, np.asarray(group) + 1)
+    return Component(Box(x, y, w, h), mask)
 
 
 def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
@@ -74,20 +77,25 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
     scale = page_scale(lab, keep)
     keep &= ~speck_mask(lab.boxes, lab.areas, scale)
     keep &= ~solid_mask(lab, keep, scale)
-    comps = _build(lab, merge_pieces(lab, keep, scale))
-    boxes = boxes_of(comps)
+    pieces = merge_pieces(lab, keep, scale)
+    boxes = np.array([_box(lab, g) for g in pieces], np.int64).reshape(-1, 4)
     groups = group_strings(boxes)
 
     strings, heights, lines, marks = [], [], [], []
     for g in groups:
+        if is_noise_string(boxes[g.members], scale):
+            continue  # decided on boxes alone: masks are only built for what is kept
+        comps = {k: _component(lab, pieces[k], boxes[k]) for k in g.members}
         members = drop_rule_pieces([comps[k] for k in g.members], scale.height)
-        if not members or is_noise_string(members, scale):
+        if not members:
             continue
         strings.append(members)
         heights.append(g.height)
         lines.append((g.height, g.top, g.base))
         marks.append({id(comps[k]) for k in g.marks})
-    strings = split_touching(strings, heights, scale.stroke, score)
+    # Small print (a label's letters) is not worth cutting: only lines at least half as tall
+    # as the page's typical marks are examined.
+    strings = split_touching(strings, heights, scale.stroke, score, TOUCHING_MIN * scale.height)
 
     out = []
     for string, (height, top, base), small in zip(strings, lines, marks):

@@ -7,7 +7,7 @@ Each mark is judged against its string's line: height ``H`` (median digit height
 * ','  small blob clearly taller than wide at the baseline, or elongated with a quarter of it
   below the baseline;
 * '-'  short horizontal bar around mid-height;
-* '/'  thin straight stroke about as tall as the digits, leaning right by 28 degrees or more,
+* '/'  thin straight stroke about as tall as the digits, leaning right by 30 degrees or more,
   and 15 more than the writer's slant; a '/' taller than the digits may lean less (18
   degrees: a printed '/' leans 23). About one written '1' in ten leans that much, so leaning
   strokes are read as '/' only where they make the string a date (d/m, m/yyyy, d/m/yy,
@@ -31,7 +31,7 @@ DOT_SIZE = 0.35       # longer side / H at most, full stop
 COMMA_HEIGHT = 0.6    # height / H at most, comma
 COMMA_ELONGATION = 1.3  # major / minor axis at least for a squat comma (a dot is ~1)
 DASH_HEIGHT = 0.3     # height / H at most, dash
-SLASH_LEAN = 28.0     # degrees from vertical at least, '/' (~10% of written '1's lean more)
+SLASH_LEAN = 30.0     # degrees from vertical at least, '/' (~9% of written '1's lean more)
 SLASH_LEAN_TALL = 18.0  # ... for a '/' at least SLASH_TALL x H tall (a printed '/' leans 23)
 SLASH_TALL = 1.15
 SLASH_OVER_SLANT = 15.0  # degrees more than the writer's slant (median of the other digits)

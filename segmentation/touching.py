@@ -27,21 +27,26 @@ from .geometry import median
 from .marks import Component
 from .normalize import batch_to_mnist
 
-WIDE = 0.85          # width / height from which a component may hold two digits (scored)
+WIDE = 0.9           # width / height from which a component may hold two digits (scored)
 TWO_WIDE = 1.3       # ... or width / expected digit width (scored)
 TWO_NO_SCORE = 1.9   # width / expected digit width from which it is cut without a scorer
 THREE = 2.3          # width / expected digit width from which three parts are tried too
 THREE_NO_SCORE = 3.2
 DIGIT_ASPECT = 0.65  # typical handwritten digit width / height
 MAX_ASPECT = 4.5     # wider than this it is no run of digits worth cutting (signature, line)
-MAX_CANDIDATES = 8   # cut positions kept per component
+MAX_CANDIDATES = 6   # cut positions kept per component
+MAX_CROSSINGS = 3    # strokes a cut may pass through (two digits touch at one or two places)
+THREE_PATHS = 5      # best cut paths combined into three-part splittings
 MIN_PART_HEIGHT = 0.4  # part height / component height: every digit spans most of the line
 MIN_PART_INK = 0.08    # part ink / component ink
 SLANT_COST = 0.05      # DP cost of a sideways step, in ink pixels
 DRIFT_COST = 0.02      # DP cost per column away from the candidate position, in ink pixels
 SLOPE = 2.6          # prior log-odds of one more digit per expected digit width
-EVEN_AT = 1.5        # expected digit widths where one and two digits are even a priori
-CROSS_COST = 0.7     # log-probability handicap per extra stroke a cut passes through
+EVEN_AT = 1.8        # expected digit widths where one and two digits are even a priori
+CROSS_COST = 1.0     # log-probability handicap per extra stroke a cut passes through
+ONE_SPREAD = 0.15    # a '1' spreading more than this (x std / height, deslanted) is not one
+OTHER_SPREAD = 0.07  # other digits spreading less than this are slivers
+SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its crop
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -143,7 +148,10 @@ def _plausible(parts: list[np.ndarray], total: int) -> bool:
 
 
 def segmentations(mask: np.ndarray, stroke: float, with_three: bool) -> list[list[np.ndarray]]:
-    """Candidate splittings of ``mask`` into 2 (and 3) plausible parts, each a list of cuts."""
+    """Candidate splittings of ``mask`` into 2 (and 3) plausible parts, each a list of cuts.
+    Cuts through more than MAX_CROSSINGS strokes are not tried; three-part splittings combine
+    the minimum-ink paths of the THREE_PATHS best positions (the count of crops to score grows
+    with the square of the paths)."""
     h, w = mask.shape
     total = int(mask.sum())
     reach = max(2, int(0.25 * h))
@@ -151,16 +159,17 @@ def segmentations(mask: np.ndarray, stroke: float, with_three: bool) -> list[lis
     seen: set[bytes] = set()
     paths = []
     for x0 in candidate_columns(mask, 3 if with_three else 2, stroke):
-        for cut in (np.full(h, x0, np.int64), min_ink_path(mask, x0, reach)):
+        path = min_ink_path(mask, x0, reach)
+        paths.append(path)
+        for cut in (np.full(h, x0, np.int64), path):
             key = cut.tobytes()
-            if key in seen:
+            if key in seen or strokes_crossed(mask, cut) > MAX_CROSSINGS:
                 continue
             seen.add(key)
-            paths.append(cut)
             if _plausible(cut_parts(mask, [cut]), total):
                 out.append([cut])
     if with_three:
-        for a, b in combinations(paths, 2):
+        for a, b in combinations(paths[:THREE_PATHS], 2):
             first, second = (a, b) if a.mean() <= b.mean() else (b, a)
             second = np.maximum(second, first)  # cuts must not cross
             if (second - first).mean() < 0.2 * h:
@@ -188,6 +197,28 @@ def valley_cuts(mask: np.ndarray, parts: int, stroke: float) -> list[np.ndarray]
         cuts[k] = np.maximum(cuts[k], cuts[k - 1])
     parts_ = cut_parts(mask, cuts)
     return cuts if _plausible(parts_, int(mask.sum())) else None
+
+
+def spread(mask: np.ndarray) -> float:
+    """Sideways spread of the ink once its slant is taken out, relative to its height: the std
+    of x about the best line x(y). A '1' is a single stroke (MNIST: median 0.05, 99th
+    percentile 0.14); every other digit spreads more (1st percentiles 0.09-0.14)."""
+    m = cv2.moments(mask.view(np.uint8), binaryImage=True)
+    if m["m00"] == 0 or m["mu02"] <= 0:
+        return 0.0
+    mu20, mu11, mu02 = m["mu20"] / m["m00"], m["mu11"] / m["m00"], m["mu02"] / m["m00"]
+    rows = np.flatnonzero(mask.any(axis=1))
+    return float(np.sqrt(max(mu20 - mu11 * mu11 / mu02, 0.0)) / (rows[-1] - rows[0] + 1))
+
+
+def shape_penalty(label: int, mask: np.ndarray) -> float:
+    """Log-probability handicap when the classifier's digit does not fit the crop's shape: a
+    '1' far too spread out (typically two touching digits read as one '1'), or any other
+    digit as thin as a single stroke (a sliver cut off a neighbour)."""
+    s = spread(mask)
+    if (label == 1 and s > ONE_SPREAD) or (label != 1 and s < OTHER_SPREAD):
+        return SHAPE_COST
+    return 0.0
 
 
 def strokes_crossed(mask: np.ndarray, cut: np.ndarray) -> int:
@@ -252,16 +283,19 @@ def is_wide(component: Component, line_height: float, width: float, scored: bool
 
 
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
-                   score: Scorer | None) -> list[list[Component]]:
+                   score: Scorer | None, min_height: float = 0.0) -> list[list[Component]]:
     """Each string with its wide components replaced by their best split (left to right).
 
-    ``heights`` are the strings' line heights (px); ``stroke`` the page's pen width (px). All
-    candidate parts of the page go to ``score`` in a single call.
+    ``heights`` are the strings' line heights (px); ``stroke`` the page's pen width (px).
+    Strings whose line is under ``min_height`` px (small print beside the handwriting) are left
+    alone. All candidate parts of the page go to ``score`` in a single call.
     """
     jobs: list[tuple[int, int, _Job]] = []
     crops: list[np.ndarray] = []
     decided: dict[tuple[int, int], list[Component]] = {}
     for s, (string, height) in enumerate(zip(strings, heights)):
+        if height < min_height:
+            continue
         width = digit_width(string, height)
         for c, comp in enumerate(string):
             if comp.separator is not None or not is_wide(comp, height, width, score is not None):
@@ -284,8 +318,9 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 counts.append(len(parts))
             jobs.append((s, c, _Job(comp, options, start, counts, digits)))
     if jobs:
-        probs = np.asarray(score(batch_to_mnist(crops)), np.float64)
-        best_digit = np.log(np.clip(probs[:, :10].max(axis=1), 1e-6, 1.0))
+        probs = np.asarray(score(batch_to_mnist(crops)), np.float64)[:, :10]
+        best_digit = np.log(np.clip(probs.max(axis=1), 1e-6, 1.0))
+        best_digit -= [shape_penalty(int(k), crop) for k, crop in zip(probs.argmax(axis=1), crops)]
         for s, c, job in jobs:
             comp = job.component
             pos, best, choice = job.start, -np.inf, 0

@@ -2,6 +2,8 @@
 box holding handwritten digits, and a signature."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from pipeline.results import Box
@@ -20,8 +22,12 @@ PRINT_COLOURS = ((0.10, 0.15, 0.40), (0.10, 0.30, 0.18), (0.40, 0.10, 0.12), (0.
 CHEQUE_INCHES = (7.0, 3.2)
 
 
-def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
-    """A cheque scanned on its own at ``dpi`` (about 1400 x 640 at 200 dpi)."""
+def cheque(source: DigitSource, rng: np.random.Generator, dpi: int,
+           amounts: Callable[[np.random.Generator], str] = texts.amount,
+           dates: Callable[[np.random.Generator], str] = texts.date) -> Page:
+    """A cheque scanned on its own at ``dpi`` (about 1400 x 640 at 200 dpi). ``amounts`` and
+    ``dates`` make the texts written in the amount and date boxes; the page's ``fields``
+    record them."""
     width, height = round(CHEQUE_INCHES[0] * dpi * rng.uniform(0.97, 1.03)), round(CHEQUE_INCHES[1] * dpi)
     page = guilloche(height, width, rng, dpi)
     writer = Writer(source, rng, digit_height(dpi, rng, 48, 75))
@@ -39,10 +45,11 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
     small = max(9, round(cap * 0.45))
     printed.text(page, branch, margin, margin + cap + 2 * small, small, ink, font)
     strings = []
+    fields: dict[str, str] = {}
 
     # Date box, top right.
     box_h = round(dh * rng.uniform(1.45, 1.7))
-    date_hand = writer.fit(lambda: texts.date(rng), 0.3 * width)
+    date_hand = writer.fit(lambda: dates(rng), 0.3 * width)
     if date_hand is not None:
         pad = round(dh * 0.3)
         box_w = date_hand.alpha.shape[1] + 2 * pad
@@ -51,6 +58,7 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
         printed.text(page, "Date", box.x - label - small, box.y + (box_h + small) // 2, small, ink, font)
         printed.frame(page, box, rule, ink)
         strings.append(writer.put(page, date_hand, box.x + pad, box.y + (box_h + dh) // 2))
+        fields["date"] = date_hand.text
 
     # Pay line, then the amount-in-words line (handwritten words: a scribble, not truth).
     pay_y = round(height * rng.uniform(0.4, 0.45))
@@ -74,12 +82,13 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
     box_h = round(dh * rng.uniform(1.45, 1.7))
     box_y = max(round(height * 0.5), pay_y + 3 * small)
     pad = round(dh * 0.3)
-    amount_hand = writer.fit(lambda: texts.amount(rng), width - margin - box_x - 2 * pad, touching=0.2)
+    amount_hand = writer.fit(lambda: amounts(rng), width - margin - box_x - 2 * pad, touching=0.2)
     box = Box(box_x, box_y, width - margin - box_x, box_h)
     printed.text(page, currency, box_x - cur_w - small, box_y + (box_h + small) // 2, small, ink, font, bold=True)
     printed.frame(page, box, rule, ink)
     if amount_hand is not None:
         strings.append(writer.put(page, amount_hand, box_x + pad, box_y + (box_h + dh) // 2))
+        fields["amount"] = amount_hand.text
 
     # Signature, bottom right.
     sig_y = round(height * 0.88)
@@ -89,7 +98,7 @@ def cheque(source: DigitSource, rng: np.random.Generator, dpi: int) -> Page:
         h = round(dh * rng.uniform(1.5, 2.2))
         stamp(page, scribble(round(width * rng.uniform(0.2, 0.32)), h, writer.pen, rng),
               round(width * 0.63), sig_y - h + round(0.2 * h), writer.colour)
-    return Page(page, dpi, strings)
+    return Page(page, dpi, strings, fields=fields)
 
 
 def _words(page: np.ndarray, writer: Writer, rng: np.random.Generator, x: int, line_y: int, width: int) -> None:

@@ -35,13 +35,15 @@ def estimate_width(text: str, height: float) -> float:
 @dataclass
 class Page:
     """A page before scanning: float32 RGB ``image``, its ``dpi``, the handwritten strings on
-    it, and for a field crop the ``window`` to cut out after scanning."""
+    it, for a field crop the ``window`` to cut out after scanning, and ``fields``: the text
+    written in each named field (a cheque's ``amount`` and ``date``), for field truth."""
 
     image: np.ndarray
     dpi: int
     strings: list[Placed] = field(default_factory=list)
     window: Box | None = None
     max_skew: float = 3.0
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 class Writer:

@@ -1,6 +1,8 @@
 """segment_page on synthetic masks: strings, reading order, broken digits, specks, scale."""
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -244,3 +246,21 @@ def test_invariants_on_random_pages(seed, font, scale, thickness):
     check_invariants(ink, strings)
     for s in strings:
         assert s[0].separator in (None, "/") and s[-1].separator in (None, "/")
+
+
+def test_full_page_is_fast():
+    # An A4 page at 300 dpi with 224 handwritten-style digits in 56 fields, printed labels and
+    # speckle. The budget is loose (shared CI machines); on an idle core it takes ~50 ms.
+    rng = np.random.default_rng(0)
+    ink = np.zeros((3508, 2480), bool)
+    for row in range(14):
+        for col in range(2):
+            text = "".join(rng.choice(list("0123456789"), 4))
+            write(ink, "Amount:", 60 + 1100 * col, 250 + 230 * row, SIMPLEX, 0.9, 2)
+            write(ink, text, 200 + 1100 * col, 250 + 230 * row, SCRIPT, 2.2, 4)
+    ink |= rng.random(ink.shape) < 0.0003
+    segment_page(ink, None)  # warm-up (imports, allocations)
+    started = time.process_time()
+    strings = segment_page(ink, None)
+    assert time.process_time() - started < 1.0
+    assert len(strings) == 56

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.test_segment_helpers import SIMPLEX, TemplateScorer, blank, glyph, paste, touching
+from tests.test_segment_helpers import TemplateScorer, blank, glyph, paste, touching
 
 from segmentation.segment import segment_page
 from segmentation.touching import candidate_columns, cut_parts, min_ink_path, prior

@@ -1,0 +1,194 @@
+"""Boxed fields found in the mask of removed lines: single frames and combs (a row of cells).
+
+A printed frame encloses paper: in the line mask it is a closed loop with a rectangular hole. A
+comb is one loop with a row of equal holes (its cells). Holes are found as the inner contours of
+the line mask after closing the small gaps that crossing pen strokes leave (line removal hands
+the crossing pixels back to the ink). What is not a field:
+
+- a loop whose holes lie in more than one row: a table or a ruled grid (ledgers), whose
+  handwriting sits on the rules rather than inside cells;
+- a frame holding another frame (a cheque's border), or taller than MAX_HEIGHT;
+- holes too small to hold a digit, or far from rectangular (printed letters, curves).
+
+A row of unequal holes (``DD | MM | YYYY`` boxes) is one box whose content reads across the
+dividers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pipeline.results import Box
+
+MIN_SIDE = 12  # px: a hole smaller than this holds no digit
+MAX_HEIGHT = 400  # px: taller frames are page borders or panels (a field is < 1.3 in at 300 dpi)
+RECTANGULAR = 0.85  # hole area / its bounding box area, at least
+ROW_TOLERANCE = 0.25  # x cell height: cells of one comb share top and bottom within this
+CELL_ASPECT = (0.4, 1.4)  # width / height of a comb cell
+GRID_SLACK = 0.15  # x pitch: how far a hole's side may lie from the comb's grid
+ON_GRID = 0.75  # share of the holes' sides that must lie on the grid
+PRINTED = 0.8  # share of a lost divider's rows that must be darker than paper on the page
+PAPER = 225  # grey level (pages are illumination-normalised: paper ~255) darker than paper
+COVERED = 0.6  # share of each side of a hole that printed line pixels must line (before closing)
+BAND = 4  # px beside a hole searched for its frame line
+
+
+@dataclass
+class Frame:
+    """A boxed field: ``box`` the frame's outer edge, ``inner`` the paper inside it, ``cells``
+    the comb's cells (inner boxes, left to right; empty for a single frame)."""
+
+    box: Box
+    inner: Box
+    cells: list[Box] = field(default_factory=list)
+    holes: list[Box] = field(default_factory=list)  # the paper areas the printed lines enclose
+
+    @property
+    def kind(self) -> str:
+        return "comb" if self.cells else "box"
+
+
+def _gap(shape: tuple[int, int]) -> int:
+    """px of a break in a frame line bridged: a pen stroke crossing it (a few px at 150 dpi,
+    up to ~12 at 600 dpi)."""
+    return int(np.clip(min(shape) / 120, 5, 15))
+
+
+def _closed(lines: np.ndarray) -> np.ndarray:
+    """The line mask (0/255) with short breaks along horizontal and vertical lines closed."""
+    mask = np.ascontiguousarray(lines, dtype=bool).view(np.uint8) * np.uint8(255)
+    gap = _gap(mask.shape)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
+
+
+def _lined(raw: np.ndarray, hole: Box) -> bool:
+    """Whether printed lines run along all four sides of a hole (closing can also make loops
+    of the bits of bold printed letters that line removal takes, but their sides are patchy)."""
+    height, width = raw.shape
+    x0, y0, x1, y1 = hole.x, hole.y, hole.right, hole.bottom
+    sides = (raw[max(0, y0 - BAND): y0, x0:x1].any(axis=0), raw[y1: y1 + BAND, x0:x1].any(axis=0),
+             raw[y0:y1, max(0, x0 - BAND): x0].any(axis=1), raw[y0:y1, x1: x1 + BAND].any(axis=1))
+    top, bottom, left, right = (float(side.mean()) if side.size else 0.0 for side in sides)
+    # A digit crossing a comb's divider can take most of that divider out of the mask.
+    return min(top, bottom) >= COVERED and max(left, right) >= COVERED
+
+
+def _holes(mask: np.ndarray, raw: np.ndarray) -> dict[int, list[Box]]:
+    """Rectangular holes big enough for a digit and lined by printed lines, grouped by the loop
+    (outer contour) around them."""
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    out: dict[int, list[Box]] = {}
+    if hierarchy is None:
+        return out
+    for i, (_, _, _, parent) in enumerate(hierarchy[0]):
+        if parent < 0:
+            continue
+        x, y, w, h = cv2.boundingRect(contours[i])
+        if w < MIN_SIDE or h < MIN_SIDE or h > MAX_HEIGHT:
+            continue
+        # A hole's contour runs along the line pixels around it: the paper is 1 px inside.
+        hole = Box(x + 1, y + 1, w - 2, h - 2)
+        if cv2.contourArea(contours[i]) < RECTANGULAR * w * h or not _lined(raw, hole):
+            continue
+        out.setdefault(int(parent), []).append(hole)
+    return out
+
+
+def _one_row(holes: list[Box]) -> bool:
+    """All holes in one row, of the same height: a frame or a comb, not a table."""
+    h = float(np.median([b.h for b in holes]))
+    tops = np.array([b.y for b in holes], float)
+    bottoms = np.array([b.bottom for b in holes], float)
+    return bool(np.ptp(tops) <= ROW_TOLERANCE * h and np.ptp(bottoms) <= ROW_TOLERANCE * h)
+
+
+def _dividers_printed(cells: list[Box], holes: list[Box], gray: np.ndarray) -> bool:
+    """Whether every divider the grid puts inside a hole (lost from the line mask, where a digit
+    crossed it) is printed on the page: darker than paper down most of its length. Boxes of
+    unequal widths that happen to fit a grid (``DD | MM | YYYY``) have no such divider."""
+    for a, b in zip(cells[:-1], cells[1:]):
+        x = round((a.right + b.x) / 2)
+        hole = next((h for h in holes if h.x + 2 < x < h.right - 2), None)
+        if hole is None:
+            continue
+        band = gray[hole.y + 2: hole.bottom - 2, max(0, x - 2): x + 3]
+        if band.size == 0 or np.mean(band.min(axis=1) < PAPER) < PRINTED:
+            return False
+    return True
+
+
+def _comb_cells(holes: list[Box], outer: Box, gray: np.ndarray | None = None) -> list[Box] | None:
+    """The cells of a comb: the frame's width cut into ``n`` equal, roughly square cells, the
+    ``n`` whose cell edges agree with the most holes' sides (fewest cells among equals; at least
+    ON_GRID of them, since an upright digit stroke that line removal took for a divider makes a
+    side off the grid) and whose dividers lost from the mask are printed on ``gray`` (when
+    given). Holes may span several cells (a digit crossing a divider takes it out of the line
+    mask), so the grid comes from the frame, not from the holes. None: no grid fits."""
+    top = float(np.median([h.y for h in holes])) - outer.y
+    thick = float(np.clip(top, 1, 0.2 * outer.h))  # the printed line's width, px
+    height = float(np.median([h.h for h in holes]))
+    # Cell boundaries (the dividers' centre lines) seen at the holes' sides.
+    seen = np.array([h.x - thick / 2 for h in holes] + [h.right + thick / 2 for h in holes])
+    start, span = outer.x + thick / 2, outer.w - thick
+    fits = []
+    for n in range(2, int(span / (CELL_ASPECT[0] * height)) + 1):
+        pitch = span / n
+        if pitch > CELL_ASPECT[1] * height:
+            continue
+        k = (seen - start) / pitch
+        score = float(np.mean(np.abs(k - np.round(k)) * pitch <= GRID_SLACK * pitch + 1.5))
+        if score >= ON_GRID:
+            fits.append((-score, n))
+    y0, y1 = min(h.y for h in holes), max(h.bottom for h in holes)
+    for _, n in sorted(fits):  # best agreement first, then the fewest cells
+        edges = start + span / n * np.arange(n + 1)
+        cells = [Box(int(round(a + thick / 2)), y0, max(1, int(round(b - a - thick))), y1 - y0)
+                 for a, b in zip(edges[:-1], edges[1:])]
+        if gray is None or _dividers_printed(cells, holes, gray):
+            return cells
+    return None
+
+
+def _frame(holes: list[Box], outer: Box, gray: np.ndarray | None = None) -> Frame | None:
+    holes = sorted(holes, key=lambda b: b.x)
+    if not _one_row(holes):
+        return None
+    inner = Box.enclosing(holes)
+    if len(holes) == 1:
+        # One hole may still be a comb whose every divider was lost: it stays a single box.
+        return Frame(outer, inner, holes=holes)
+    cells = _comb_cells(holes, outer, gray)
+    # Unequal cells (a "DD | MM | YYYY" row, or a handwritten 1 standing in a box like a
+    # divider) are read as one box: the content runs on across the dividers.
+    return Frame(outer, inner, cells or [], holes)
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    return outer.x <= inner.x and outer.y <= inner.y and inner.right <= outer.right and inner.bottom <= outer.bottom
+
+
+def find_frames(lines: np.ndarray, gray: np.ndarray | None = None) -> list[Frame]:
+    """Boxed fields (frames and combs) in a page's mask of removed lines (bool, deskewed page
+    coordinates), top to bottom, left to right. ``gray``, the deskewed page, confirms the comb
+    dividers that crossing digits took out of the mask (without it the grid is trusted)."""
+    if lines is None or not np.any(lines):
+        return []
+    mask = _closed(lines)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    frames = []
+    raw = np.ascontiguousarray(lines, dtype=bool)
+    for parent, holes in _holes(mask, raw).items():
+        x, y, w, h = cv2.boundingRect(contours[parent])
+        if h > MAX_HEIGHT + 2 * _gap(mask.shape):
+            continue
+        frame = _frame(holes, Box(x, y, w, h), gray)
+        if frame is not None:
+            frames.append(frame)
+    # A frame around other frames is a border or a panel, not a field.
+    frames = [f for f in frames if not any(g is not f and _contains(f.inner, g.box) for g in frames)]
+    return sorted(frames, key=lambda f: (f.box.y, f.box.x))
