@@ -119,7 +119,8 @@ def main() -> int:
     print(f"pages read {pages} in {seconds:.0f} s")
     if args.show:
         wrong = pd.concat([templated, cheques])
-        print(wrong[~wrong["right"]][["set", "file", "field", "text", "value", "found", "flagged"]].to_string())
+        print(wrong[~wrong["right"]][["set", "file", "field", "text", "value", "found", "confidence",
+                                      "flagged"]].to_string())
     misses = []
     if f_templated["accuracy"] < TEMPLATED:
         misses.append(f"templated fields {f_templated['accuracy']:.2%} right < {TEMPLATED:.0%}")

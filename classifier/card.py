@@ -42,7 +42,8 @@ def write_markdown(card: dict, folder: Path) -> Path:
         f"- Command: `{t['command']}`",
         f"- Optimizer {t['optimizer']}, {t['epochs_run']} epochs (max {t['epochs']}), batch "
         f"{t['batch_size']}, seed {t['seed']}, ensemble of {t['ensemble']}; training time "
-        f"{t['seconds'] / 60:.1f} min on {t['machine']}.",
+        f"{t['seconds'] / 60:.1f} min wall clock ({t.get('cpu_seconds', 0) / 60:.1f} min CPU summed over "
+        f"threads) on {t['machine']}, shared with other jobs.",
         f"- Data: MNIST training set minus its last {t['validation_size']:,} images (validation, "
         "used for early stopping, temperature and threshold; the test set is never used for tuning), "
         f"plus {t['nondigit_train']:,} generated non-digit crops (class '?'). Augmentation: "

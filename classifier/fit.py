@@ -2,6 +2,7 @@
 an ensemble averaged into one)."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -81,8 +82,15 @@ def make_optimizer(name: str, schedule) -> keras.optimizers.Optimizer:
     raise ValueError(f"unknown optimizer {name!r}")
 
 
+def budget_clock() -> float:
+    """Machine time used by this process: CPU seconds divided by the cores it may use. On an
+    idle machine this tracks the wall clock; on a shared one it ignores time lost to other
+    jobs, so the same command trains the same epochs however busy the machine is."""
+    return time.process_time() / max(1, len(os.sched_getaffinity(0)))
+
+
 class TimeBudget(keras.callbacks.Callback):
-    """Keeps training within ``seconds`` on a slow or shared CPU: when the epochs left would
+    """Keeps training within ``seconds`` of :func:`budget_clock`: when the epochs left would
     overrun the budget, the cosine schedule is compressed to end at the last affordable epoch
     (so the run still finishes with a low learning rate). On a machine fast enough for all
     epochs it changes nothing, and the run stays reproducible."""
@@ -95,10 +103,10 @@ class TimeBudget(keras.callbacks.Callback):
         self.epoch_start, self.durations = started, []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.time()
+        self.epoch_start = budget_clock()
 
     def on_epoch_end(self, epoch, logs=None):
-        now, done = time.time(), epoch + 1
+        now, done = budget_clock(), epoch + 1
         self.durations.append(now - self.epoch_start)
         per_epoch = float(np.mean(self.durations[-2:]))
         affordable = done + int((self.seconds - (now - self.started)) // per_epoch)
@@ -142,7 +150,7 @@ def train_models(options, data: TrainData, started: float) -> tuple[keras.Model,
     tf.config.experimental.enable_op_determinism()
     members, histories = [], []
     for i in range(max(1, options.ensemble)):
-        model, history = fit_one(options, data, options.seed + 1000 * i, started if i == 0 else time.time())
+        model, history = fit_one(options, data, options.seed + 1000 * i, started if i == 0 else budget_clock())
         members.append(model)
         histories.append(history)
     model = members[0] if len(members) == 1 else ensemble_model(members)

@@ -59,9 +59,11 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def finish(options, data: TrainData, model: keras.Model, histories: list[dict], train_seconds: float,
+def finish(options, data: TrainData, model: keras.Model, histories: list[dict], seconds: tuple[float, float],
            report: Path, command: str, machine: str) -> dict:
-    """Calibrate, export, evaluate and report; returns the metrics dictionary."""
+    """Calibrate, export, evaluate and report; returns the metrics dictionary. ``seconds`` is
+    the training time (wall clock, CPU summed over threads)."""
+    train_seconds, cpu_seconds = seconds
     report.mkdir(parents=True, exist_ok=True)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,7 @@ def finish(options, data: TrainData, model: keras.Model, histories: list[dict], 
         "parameters": int(model.count_params()),
         "training": {
             "command": command, "machine": machine, "seconds": round(train_seconds, 1),
+            "cpu_seconds": round(cpu_seconds, 1),
             "seed": options.seed, "epochs": options.epochs,
             "epochs_run": [len(h["loss"]) for h in histories] if len(histories) > 1 else len(histories[0]["loss"]),
             "optimizer": options.optimizer, "batch_size": options.batch_size,
@@ -120,7 +123,8 @@ def finish(options, data: TrainData, model: keras.Model, histories: list[dict], 
     model_card.write_markdown(card, out)
 
     full = {**metrics, "temperature": cal["temperature"], "threshold": cal["threshold"],
-            "training_seconds": round(train_seconds, 1), "parameters": card["parameters"],
+            "training_seconds": round(train_seconds, 1),
+            "training_cpu_seconds": round(cpu_seconds, 1), "parameters": card["parameters"],
             "size_bytes": card["size_bytes"], "per_class": results["mnist_test"]["per_class"],
             "confusion": results["mnist_test"]["confusion"], "history": histories,
             "usps_per_class": results.get("usps_test", {}).get("per_class"),

@@ -31,6 +31,7 @@ GRID_SLACK = 0.15  # x pitch: how far a hole's side may lie from the comb's grid
 ON_GRID = 0.75  # share of the holes' sides that must lie on the grid
 PRINTED = 0.8  # share of a lost divider's rows that must be darker than paper on the page
 PAPER = 225  # grey level (pages are illumination-normalised: paper ~255) darker than paper
+SOLID = 0.9  # share of a cell's rows darker than paper in a column of a printed divider
 COVERED = 0.6  # share of each side of a hole that printed line pixels must line (before closing)
 BAND = 4  # px beside a hole searched for its frame line
 
@@ -142,14 +143,43 @@ def _comb_cells(holes: list[Box], outer: Box, gray: np.ndarray | None = None) ->
         score = float(np.mean(np.abs(k - np.round(k)) * pitch <= GRID_SLACK * pitch + 1.5))
         if score >= ON_GRID:
             fits.append((-score, n))
-    y0, y1 = min(h.y for h in holes), max(h.bottom for h in holes)
     for _, n in sorted(fits):  # best agreement first, then the fewest cells
-        edges = start + span / n * np.arange(n + 1)
-        cells = [Box(int(round(a + thick / 2)), y0, max(1, int(round(b - a - thick))), y1 - y0)
-                 for a, b in zip(edges[:-1], edges[1:])]
+        cells = _grid_cells(holes, start, span / n, n, thick, gray)
         if gray is None or _dividers_printed(cells, holes, gray):
             return cells
     return None
+
+
+def _grid_cells(holes: list[Box], start: float, pitch: float, n: int, thick: float,
+                gray: np.ndarray | None = None) -> list[Box]:
+    """``n`` cells between the comb's lines. Line ``k`` is centred on ``start + k * pitch`` and
+    ``thick`` wide, unless its actual extent shows: on ``gray``, the run of columns that are
+    darker than paper all the way down next to that place (pen strokes crossing it do not
+    shorten it there, unlike in the line mask), else a hole's side."""
+    y0, y1 = min(h.y for h in holes), max(h.bottom for h in holes)
+    slack = GRID_SLACK * pitch + 1.5
+    lines = [[start + k * pitch - thick / 2, start + k * pitch + thick / 2] for k in range(n + 1)]
+    for h in holes:
+        left = round((h.x - thick / 2 - start) / pitch)
+        right = round((h.right + thick / 2 - start) / pitch)
+        if 0 <= left <= n and abs(h.x - thick / 2 - start - left * pitch) <= slack:
+            lines[left][1] = h.x
+        if 0 <= right <= n and abs(h.right + thick / 2 - start - right * pitch) <= slack:
+            lines[right][0] = h.right
+    if gray is not None:
+        x0 = max(0, int(start - slack - thick))
+        band = gray[y0 + 2: y1 - 2, x0: int(start + n * pitch + slack + thick) + 1]
+        if band.size:
+            solid = np.flatnonzero(np.mean(band < PAPER, axis=0) >= SOLID) + x0
+            for k, line in enumerate(lines):
+                centre = start + k * pitch
+                near = solid[np.abs(solid - centre) <= slack]
+                if len(near):  # the run of solid columns nearest the grid position
+                    at = near[np.argmin(np.abs(near - centre))]
+                    run = solid[(solid >= at - thick - 1) & (solid <= at + thick + 1)]
+                    line[0], line[1] = float(run.min()), float(run.max() + 1)
+    return [Box(int(round(a[1])), y0, max(1, int(round(b[0] - a[1]))), y1 - y0)
+            for a, b in zip(lines[:-1], lines[1:])]
 
 
 def _frame(holes: list[Box], outer: Box, gray: np.ndarray | None = None) -> Frame | None:

@@ -25,8 +25,9 @@ def long_form(rows: pd.DataFrame | list[dict], names: list[str]) -> pd.DataFrame
             flagged = row.get(f"{name}_flagged", True)
             out.append({"file": str(row["file"]), "page": int(row["page"]), "field": name,
                         "found": "" if pd.isna(row.get(name, "")) else str(row.get(name, "")),
+                        "confidence": row.get(f"{name}_confidence", ""),
                         "flagged": str(flagged) == "True" or flagged is True})
-    return pd.DataFrame(out, columns=["file", "page", "field", "found", "flagged"])
+    return pd.DataFrame(out, columns=["file", "page", "field", "found", "confidence", "flagged"])
 
 
 def join(found: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:

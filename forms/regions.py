@@ -1,11 +1,11 @@
 """Regions of a page read as one string each (a frame, a comb, a template field), the ink that
 belongs to each, and the digit marks cut from it.
 
-Every ink component whose centre of mass lies in a region goes to that region, whole, even where
-it crosses the frame (line removal hands crossing pixels back to the ink): the rest of the page
-is segmented as usual without it. Inside a frame, line pixels away from the printed lines are
-upright pen strokes that line removal took for box sides (the stem of a '5' in a comb cell, off
-the comb's grid): they are handed back too. A comb's cells split its ink
+Around a printed frame, whose geometry is known, the frame's lines are taken out again from the
+page's ink and line pixels together: a line pixel stays where a pen stroke crosses it, pieces of
+a divider that page-wide line removal left in the ink go, and line pixels inside the cells (an
+upright stroke taken for a box side) come back. Every piece whose centre of mass lies in the
+region goes to it, whole; the rest of the page is segmented as usual without it. A comb's cells split its ink
 into digits, so touching digits across a divider need no guessing; a frame's or an unframed
 field's ink is segmented like a small page.
 """
@@ -25,10 +25,16 @@ from segmentation.segment import Component, segment_page
 Scorer = Callable[[np.ndarray], np.ndarray]
 
 LINE_BAND = 2  # px either side of a printed line (beyond its measured width) kept as the line
-SPLIT_SHARE = 0.3  # a component with this share of its ink in a second cell is cut at the divider
+MARGIN = 0.5  # x frame height: how far around a frame the ink of digits crossing it is looked for
+ALONG = 2  # px along a printed line within which a crossing stroke continues on the other side
+TOUCH = 2  # px beside a printed line where the ink of a stroke crossing it must be
+SPLIT_SHARE = 0.3  # share of a component's ink in a cell of its own for touching digits to be cut
+SPLIT_WIDTH = 1.3  # x cell pitch: a component narrower than this is one digit, even across a divider
+CUT_REACH = 0.3  # x cell pitch: how far from the divider touching digits may be cut
 SPECK = 0.12  # x cell height: a cell's ink smaller than this both ways is a speck
 SLIVER = 0.08  # x cell height: ink this thin along a cell's edge is left of the printed line
 EDGE = 0.2  # x cell height: how near the top or bottom a flat sliver lies
+NUB = 0.2  # x cell size: a piece this narrow (and under twice as tall) at a cell's side is not a digit
 
 
 @dataclass
@@ -48,15 +54,56 @@ def from_frame(frame: Frame, spec: FieldSpec | None = None) -> Region:
     return Region(frame.box, frame.kind, frame, list(frame.cells), spec)
 
 
-def _frame_lines(frame: Frame, crop: Box) -> np.ndarray:
-    """Bool mask over ``crop`` of the printed lines of ``frame`` (with LINE_BAND px to spare):
-    everything outside a comb's cells, or outside a box's holes."""
-    mask = np.ones((crop.h, crop.w), bool)
+def _clip(box: Box, width: int, height: int) -> Box:
+    x0, y0 = min(max(0, box.x), width), min(max(0, box.y), height)
+    return Box(x0, y0, max(0, min(width, box.right) - x0), max(0, min(height, box.bottom) - y0))
+
+
+def _near(flags: np.ndarray) -> np.ndarray:
+    """1-D bool ``flags`` widened by ALONG either way (a slanted stroke leaves a line a little
+    further along than it entered)."""
+    return np.convolve(flags.astype(np.uint8), np.ones(2 * ALONG + 1, np.uint8), mode="same") > 0
+
+
+def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
+    """``dark`` (ink and line pixels over ``crop``) without ``frame``'s printed lines, except
+    where a pen stroke crosses them: stroke ink touching the line on both sides (above and below
+    a horizontal line, left and right of an upright one) in the same place. The frame's geometry
+    is known here, so this also takes out the pieces of lines (a divider cut by a crossing
+    digit) that page-wide line removal left in the ink."""
     band = LINE_BAND
-    for inside in frame.cells or frame.holes or [frame.inner]:
-        x0, y0 = max(0, inside.x - crop.x + band), max(0, inside.y - crop.y + band)
-        mask[y0: max(y0, inside.bottom - crop.y - band), x0: max(x0, inside.right - crop.x - band)] = False
-    return mask
+    height, width = dark.shape
+    left, right = max(0, frame.box.x - crop.x - 1), min(width, frame.box.right - crop.x + 1)
+    top_edge, bottom_edge = max(0, frame.box.y - crop.y - 1), min(height, frame.box.bottom - crop.y + 1)
+    interiors = sorted(frame.cells or frame.holes or [frame.inner], key=lambda b: b.x)
+    top = min(max(top_edge, min(i.y for i in interiors) - crop.y + band), height)
+    bottom = max(top, min(max(i.bottom for i in interiors) - crop.y - band, bottom_edge))
+    uprights = ([(left, interiors[0].x - crop.x + band)]
+                + [(a.right - crop.x - band, b.x - crop.x + band) for a, b in zip(interiors[:-1], interiors[1:])]
+                + [(interiors[-1].right - crop.x - band, right)])
+    lines = np.zeros(dark.shape, bool)
+    lines[top_edge:top, left:right] = True
+    lines[bottom:bottom_edge, left:right] = True
+    for x0, x1 in uprights:
+        lines[top:bottom, max(0, x0):max(0, x1)] = True
+    strokes = dark & ~lines
+    keep = np.zeros(dark.shape, bool)
+    for x0, x1 in uprights:
+        x0, x1 = max(0, x0), max(0, min(width, x1))
+        if x1 <= x0 or bottom <= top:
+            continue
+        before = strokes[top:bottom, max(0, x0 - TOUCH):x0].any(axis=1)
+        after = strokes[top:bottom, x1:x1 + TOUCH].any(axis=1)
+        rows = np.flatnonzero(_near(before) & _near(after)) + top
+        keep[rows, x0:x1] = True
+    for y0, y1 in ((top_edge, top), (bottom, bottom_edge)):
+        if y1 <= y0 or right <= left:
+            continue
+        before = strokes[max(0, y0 - TOUCH):y0, left:right].any(axis=0)
+        after = strokes[y1:y1 + TOUCH, left:right].any(axis=0)
+        columns = np.flatnonzero(_near(before) & _near(after)) + left
+        keep[y0:y1, columns] = True
+    return strokes | (dark & lines & keep)
 
 
 def _owner(centres: np.ndarray, regions: list[Region]) -> np.ndarray:
@@ -79,31 +126,50 @@ class RegionInk:
     mask: np.ndarray
 
 
+def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk:
+    """A frame's ink: ink and line pixels around it, its printed lines stripped (strokes crossing
+    them kept, so a digit written across the frame is whole again), the pieces whose centre of
+    mass lies in the frame."""
+    height, width = ink.shape
+    margin = round(MARGIN * region.box.h)
+    b = region.box
+    crop = _clip(Box(b.x - margin, b.y - margin, b.w + 2 * margin, b.h + 2 * margin), width, height)
+    if crop.w == 0 or crop.h == 0:
+        return RegionInk(crop, np.zeros((crop.h, crop.w), bool))
+    window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
+    clean = strip_frame(ink[window] | lines[window], region.frame, crop)
+    n, labels, _, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
+    cx, cy = centroids[1:, 0] + crop.x, centroids[1:, 1] + crop.y
+    inside = np.flatnonzero((cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)) + 1
+    return RegionInk(crop, np.isin(labels, inside) if len(inside) else np.zeros(clean.shape, bool))
+
+
 def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple[np.ndarray, list[RegionInk]]:
     """(the page's ink without the regions' ink, each region's ink). ``ink`` and ``lines`` are
-    the preprocessed bool masks (deskewed page pixels)."""
+    the preprocessed bool masks (deskewed page pixels). Unframed regions (template fields on a
+    line or in free space) take the ink components whose centre of mass they hold."""
     if not regions:
         return ink, []
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(
-        np.ascontiguousarray(ink, dtype=bool).view(np.uint8), connectivity=8)
-    owner = _owner(centroids[1:], regions) if n > 1 else np.zeros(0, np.int64)
-    rest = ink.copy()
-    out = []
     height, width = ink.shape
+    rest = ink.copy()
+    out: list[RegionInk] = []
+    owner, labels, stats = None, None, None
     for i, region in enumerate(regions):
-        members = np.flatnonzero(owner == i) + 1  # labels
-        boxes = [region.box] + [Box(*(int(v) for v in stats[k, :4])) for k in members]
-        crop = Box.enclosing(boxes)
-        x0, y0 = min(max(0, crop.x), width), min(max(0, crop.y), height)
-        crop = Box(x0, y0, max(0, min(width, crop.right) - x0), max(0, min(height, crop.bottom) - y0))
-        window = labels[crop.y: crop.bottom, crop.x: crop.right]
-        mask = np.isin(window, members) if len(members) else np.zeros(window.shape, bool)
-        if len(members):
-            rest[crop.y: crop.bottom, crop.x: crop.right] &= ~mask
         if region.frame is not None:
-            taken = lines[crop.y: crop.bottom, crop.x: crop.right] & ~_frame_lines(region.frame, crop)
-            mask |= taken
-        out.append(RegionInk(crop, mask))
+            taken = _framed_ink(ink, lines, region)
+        else:
+            if owner is None:
+                n, labels, stats, centroids = cv2.connectedComponentsWithStats(
+                    np.ascontiguousarray(ink, dtype=bool).view(np.uint8), connectivity=8)
+                owner = _owner(centroids[1:], regions) if n > 1 else np.zeros(0, np.int64)
+            members = np.flatnonzero(owner == i) + 1  # labels
+            boxes = [region.box] + [Box(*(int(v) for v in stats[k, :4])) for k in members]
+            crop = _clip(Box.enclosing(boxes), width, height)
+            window = labels[crop.y: crop.bottom, crop.x: crop.right]
+            taken = RegionInk(crop, np.isin(window, members) if len(members) else np.zeros(window.shape, bool))
+        c = taken.crop
+        rest[c.y: c.bottom, c.x: c.right] &= ~taken.mask
+        out.append(taken)
     return rest, out
 
 
@@ -120,34 +186,61 @@ def _clean_cell(mask: np.ndarray, cell: Box, crop: Box) -> np.ndarray:
         x, y, w, h = stats[k, :4]
         speck = w < small and h < small
         flat = h <= thin and (y + h <= top + EDGE * cell.h or y >= bottom - EDGE * cell.h)
-        hair = w <= thin and h > 2 * thin and (x + w <= left + 3 or x >= right - 3)
+        # A line's remnant, or the end of a neighbour's stroke crossing the divider.
+        hair = (x <= left + 3 or x + w >= right - 3) and (
+            (w <= thin and h > 2 * thin) or (w < NUB * cell.w and h < 2 * NUB * cell.h))
         keep[k] = not (speck or flat or hair)
     return keep[labels]
 
 
+def _cut_columns(profile: np.ndarray, x0: int, cells: list[int], dividers: np.ndarray,
+                 pitch: float) -> np.ndarray:
+    """The cell of each column of a component spanning ``cells`` (sorted): cut between
+    neighbours at the column with least ink within CUT_REACH pitches of their divider."""
+    cuts = []
+    smooth = np.convolve(profile.astype(float), np.ones(3) / 3, mode="same")
+    for a in cells[:-1]:
+        centre = dividers[a] - x0
+        lo, hi = int(max(0, centre - CUT_REACH * pitch)), int(min(len(profile), centre + CUT_REACH * pitch + 1))
+        cuts.append(lo + int(np.argmin(smooth[lo:hi])) if hi > lo else int(centre))
+    return np.asarray(cells)[np.searchsorted(np.asarray(cuts), np.arange(len(profile)), side="right")]
+
+
 def comb_marks(region: Region, ink: RegionInk) -> list[Component]:
-    """One component per written cell of a comb, left to right. Each ink component goes to the
-    cell holding most of it; one with SPLIT_SHARE of its ink in another cell too (digits
-    touching across a divider) is cut at the divider."""
+    """One component per written cell of a comb, left to right. Each ink component goes whole
+    to the cell holding most of it: a digit crossing a divider stays one digit. A component at
+    least SPLIT_WIDTH cells wide with SPLIT_SHARE of its ink in a cell that has no ink of its
+    own is digits touching across the divider: it is cut near the divider where ink is least."""
     crop, mask = ink.crop, ink.mask
     if not mask.any():
         return []
-    # Dividers: the middle of the gap between neighbouring cells.
-    cuts = [(a.right + b.x) / 2 - crop.x for a, b in zip(region.cells[:-1], region.cells[1:])]
-    column_cell = np.searchsorted(np.asarray(cuts), np.arange(mask.shape[1]), side="right")
-    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
-    cell_of = np.full(mask.shape, -1, np.int64)
+    cells = region.cells
+    # Dividers: the middle of the gap between neighbouring cells (crop pixels).
+    dividers = np.asarray([(a.right + b.x) / 2 - crop.x for a, b in zip(cells[:-1], cells[1:])])
+    pitch = float(np.median([b.x - a.x for a, b in zip(cells[:-1], cells[1:])])) if len(cells) > 1 else cells[0].w
+    column_cell = np.searchsorted(dividers, np.arange(mask.shape[1]), side="right")
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    found = []
+    own = np.zeros(len(cells))  # ink each cell holds of components mostly its own
     for k in range(1, n):
-        ys, xs = np.nonzero(labels == k)
-        cells = column_cell[xs]
-        counts = np.bincount(cells, minlength=len(region.cells))
-        order = np.argsort(counts)[::-1]
-        if len(order) > 1 and counts[order[1]] >= SPLIT_SHARE * len(xs):
-            cell_of[ys, xs] = cells  # touching digits: each part goes to its own cell
+        x, y, w, h, area = (int(v) for v in stats[k])
+        profile = (labels[y:y + h, x:x + w] == k).sum(axis=0)
+        shares = np.bincount(column_cell[x:x + w], weights=profile, minlength=len(cells))
+        major = int(np.argmax(shares))
+        found.append((k, x, y, w, h, area, profile, shares, major))
+        own[major] += area
+    cell_of = np.full(mask.shape, -1, np.int64)
+    for k, x, y, w, h, area, profile, shares, major in found:
+        window = labels[y:y + h, x:x + w] == k
+        minor = [c for c in range(len(cells)) if c != major and shares[c] >= SPLIT_SHARE * area and own[c] == 0]
+        if minor and w >= SPLIT_WIDTH * pitch:
+            spans = sorted([major] + minor)
+            columns = _cut_columns(profile, x, spans, dividers, pitch)
+            cell_of[y:y + h, x:x + w][window] = np.broadcast_to(columns, window.shape)[window]
         else:
-            cell_of[ys, xs] = order[0]
+            cell_of[y:y + h, x:x + w][window] = major
     out = []
-    for index, cell in enumerate(region.cells):
+    for index, cell in enumerate(cells):
         piece = cell_of == index
         if not piece.any():
             continue

@@ -136,6 +136,12 @@ def _rect(width: int, height: int) -> np.ndarray:
 def _runs(mask: np.ndarray, length: int, gap: int, stroke: float,
           vertical: bool) -> np.ndarray:
     """Ink on thin straight runs of at least ``length`` px (0/255 uint8)."""
+    # Kernels are capped at twice the mask's extent plus one: an opening with any longer kernel
+    # gives the same result (only runs spanning the whole mask survive), and a mask that is all
+    # ink (a black page: no boundary, so an enormous stroke estimate) would otherwise get kernels
+    # of millions of pixels, which OpenCV takes minutes over.
+    along, across_extent = mask.shape if vertical else mask.shape[::-1]
+    length = min(int(length), 2 * along + 1)
     # Widening across the run by 1 px each way absorbs the one-pixel steps of a line that is not
     # perfectly level; lengthening by ``gap`` bridges breaks in a faint printed line.
     bridge = _rect(3, gap) if vertical else _rect(gap, 3)
@@ -143,7 +149,7 @@ def _runs(mask: np.ndarray, length: int, gap: int, stroke: float,
     runs = cv2.morphologyEx(cv2.dilate(mask, bridge), cv2.MORPH_OPEN, kernel)
     # A line is thin. Where runs pile up thicker than two strokes (ink merged with a dense
     # background pattern, a filled area) it is not a line, and removing it would erase digits.
-    thick = max(5, round(2 * stroke) + 3)
+    thick = min(max(5, round(2 * stroke) + 3), 2 * across_extent + 1)
     across = _rect(thick, 1) if vertical else _rect(1, thick)
     runs = cv2.subtract(runs, cv2.morphologyEx(runs, cv2.MORPH_OPEN, across))
     return cv2.bitwise_and(runs, mask)

@@ -6,8 +6,9 @@
    median height: fields of a form lie far apart, digits of one field do not. A dash lying in a
    gap bridges it ("123 - 456" stays one string).
 3. Marks much smaller than a string's height (full stops, commas, dashes, specks) are attached
-   to the string whose x-span and band they fall in; they never link strings themselves, so a
-   speck in the gap between two fields cannot join them.
+   to the string whose x-span and band they fall in (or demoted from its bodies when linked in
+   beside a short digit); they never link strings themselves, so a speck in the gap between
+   two fields cannot join them.
 4. Strings are ordered in rows top to bottom, each row left to right.
 """
 from __future__ import annotations
@@ -117,6 +118,19 @@ def split_line(line: list[int], boxes: np.ndarray) -> list[list[int]]:
     return strings
 
 
+def demote_small(group: Group, boxes: np.ndarray) -> Group:
+    """Bodies under SMALL x the string's height, linked in as peers of a short neighbour (a
+    comma beside a small '2'), moved to the string's marks."""
+    if len(group.bodies) < 3:
+        return group
+    small = [k for k in group.bodies if boxes[k, 3] < SMALL * group.height]
+    if small:
+        group.bodies = [k for k in group.bodies if k not in small]
+        group.marks.extend(small)
+        _measure(group, boxes)
+    return group
+
+
 def attach_marks(groups: list[Group], boxes: np.ndarray) -> list[Group]:
     """Move each mark much smaller than a string, lying inside that string's x-span and band,
     from its own group into that string's ``marks``. Groups left empty disappear."""
@@ -124,7 +138,7 @@ def attach_marks(groups: list[Group], boxes: np.ndarray) -> list[Group]:
     hosts = [g for g, group in enumerate(groups) if len(group.bodies) >= 2]
     if not hosts:
         return groups
-    owner = np.empty(len(boxes), np.int64)
+    owner = np.full(len(boxes), -1, np.int64)  # -1: already a mark of some string
     for g, group in enumerate(groups):
         owner[group.bodies] = g
     span0 = np.array([boxes[groups[g].bodies, 0].min() for g in hosts], np.float64)
@@ -139,7 +153,7 @@ def attach_marks(groups: list[Group], boxes: np.ndarray) -> list[Group]:
     fits = (boxes[:, None, 3] <= SMALL * hgt[None]) & (boxes[:, None, 2] <= 1.5 * hgt[None]) & \
            (cx[:, None] > span0[None]) & (cx[:, None] < span1[None]) & \
            (cy[:, None] >= top[None] - 0.15 * hgt[None]) & (cy[:, None] <= base[None] + 0.45 * hgt[None])
-    fits &= owner[:, None] != np.array(hosts)[None]
+    fits &= (owner[:, None] != np.array(hosts)[None]) & (owner[:, None] >= 0)
     for k in np.flatnonzero(fits.any(axis=1)).tolist():
         cands = np.flatnonzero(fits[k])
         # Nearest band centre wins when strings overlap (rare: stacked fields).
@@ -179,8 +193,9 @@ def group_strings(boxes: np.ndarray) -> list[Group]:
     """Strings of marks (indices into ``boxes``), in reading order, marks not yet ordered."""
     if len(boxes) == 0:
         return []
-    groups = [Group(bodies=s) for line in link_lines(boxes) for s in split_line(line, boxes)]
-    groups = attach_marks([_measure(g, boxes) for g in groups], boxes)
+    groups = [demote_small(_measure(Group(bodies=s), boxes), boxes)
+              for line in link_lines(boxes) for s in split_line(line, boxes)]
+    groups = attach_marks(groups, boxes)
     string_boxes = []
     for g in groups:
         b = boxes[g.bodies]

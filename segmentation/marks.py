@@ -14,11 +14,15 @@ from pipeline.results import Box
 class Component:
     """One mark of a string: ``box`` in the ink mask's (deskewed page) pixels, ``mask`` a bool
     array of shape (box.h, box.w) holding only this mark's ink, ``separator`` one of
-    ``. , / -`` when recognised as a separator, else None (a digit or something to reject)."""
+    ``. , / -`` when recognised as a separator, else None (a digit or something to reject).
+    ``doubtful`` is True when segmentation hesitated over it (cutting touching digits apart or
+    leaving them whole was a close call): worth flagging for review whatever the classifier
+    says, since classifiers are confident on two touching digits and on half digits alike."""
 
     box: Box
     mask: np.ndarray
     separator: str | None = None
+    doubtful: bool = False
 
     @cached_property
     def area(self) -> int:

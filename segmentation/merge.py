@@ -151,6 +151,8 @@ def _joins(lab: Labeled, a: int, b: int, union: tuple, boxes: np.ndarray,
         rule = "stacked" if oy <= MAX_STACK_OVERLAP * min(ba[3], bb[3]) else "side"
     else:
         rule = "close"
+        if min(ba[3], bb[3]) > 0.8 * union[3]:
+            return False  # two full-height marks side by side: neighbouring digits (cheap exit)
     if rule == "stacked" and vgap <= close and _continues(lab, a, b, scale, vgap):
         return True  # a stroke cut by a removed ruling line: the gap is a line's thickness
     ref = _neighbour_height(boxes, np.array(union))

@@ -1,13 +1,18 @@
 """Splitting digits that touch into one component.
 
-A component much wider than a digit of its height gets candidate cuts: valleys of its vertical
-ink projection, dips of its upper contour and rises of its lower contour (the concavities where
-two digits meet). Each candidate position gives a straight vertical cut and a minimum-ink cut
-path (dynamic programming, one column step per row, so it follows slanted joins the way a
-drop-fall path does). Candidate segmentations into 2 or 3 parts are all normalised and scored
-in one batch per page; the segmentation whose parts' digit probabilities have the highest
-product (after a prior on the number of parts given the width) wins, leaving the component
-whole included. Without a scorer the deepest valley near the expected positions is cut.
+A digit-sized component wider than WIDE x its height (or TWO_WIDE expected digit widths of its
+string) gets candidate cuts: valleys of its vertical ink projection, dips of its upper contour
+and rises of its lower contour (the concavities where two digits meet). Each candidate position
+gives a straight vertical cut and a minimum-ink cut path (dynamic programming, one column step
+per row, so it follows slanted joins the way a drop-fall path does). Candidate segmentations
+into 2 or 3 parts, and the component left whole, are all normalised and scored in one batch per
+page. Each option is worth the sum of its parts' log top-digit probabilities, plus a prior on
+the number of digits given the width (SLOPE per expected digit width, even at EVEN_AT), minus
+CROSS_COST per extra stroke a cut passes through and SHAPE_COST per part whose digit does not fit
+its shape (a '1' spread out like two digits, a sliver read as an '8'). The best option wins;
+when the winner leads the best option of the other kind (whole versus split) by less than
+DOUBT_MARGIN, its components are marked ``doubtful``. Without a scorer, components at least
+TWO_NO_SCORE expected digit widths wide are cut at the deepest valleys near the even positions.
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
@@ -47,6 +52,7 @@ CROSS_COST = 1.0     # log-probability handicap per extra stroke a cut passes th
 ONE_SPREAD = 0.15    # a '1' spreading more than this (x std / height, deslanted) is not one
 OTHER_SPREAD = 0.07  # other digits spreading less than this are slivers
 SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its crop
+DOUBT_MARGIN = 0.5   # log-probability lead of whole over split (or back) below which it is doubtful
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -323,17 +329,22 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
         best_digit -= [shape_penalty(int(k), crop) for k, crop in zip(probs.argmax(axis=1), crops)]
         for s, c, job in jobs:
             comp = job.component
-            pos, best, choice = job.start, -np.inf, 0
+            values = []
+            pos = job.start
             for o, n in enumerate(job.counts):
                 crossings = sum(max(0, strokes_crossed(comp.mask, cut) - 1) for cut in job.options[o])
-                value = float(best_digit[pos:pos + n].sum()) + prior(n, job.digits) \
-                    - CROSS_COST * crossings
-                if value > best + 1e-9:
-                    best, choice = value, o
+                values.append(float(best_digit[pos:pos + n].sum()) + prior(n, job.digits)
+                              - CROSS_COST * crossings)
                 pos += n
+            choice = int(np.argmax(values))  # ties: the first, i.e. whole
+            # Whole versus split was a close call: say so, the caller may flag the digits.
+            rival = max((v for o, v in enumerate(values) if (o == 0) != (choice == 0)), default=-np.inf)
+            doubtful = values[choice] - rival < DOUBT_MARGIN
             if job.options[choice]:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[choice])]
                 decided[(s, c)] = [p for p in pieces if p is not None]
+            for piece in decided.get((s, c), [comp]):
+                piece.doubtful = doubtful
     out = []
     for s, string in enumerate(strings):
         row = []

@@ -50,8 +50,9 @@ def _save(folder: Path, name: str, image: np.ndarray, dpi: int, rng: np.random.G
 
 
 def form_stack(folder: Path, design: FormDesign, source: DigitSource, n: int, seed: int,
-               dpis: tuple[int, ...] = (150, 200)) -> tuple[list[dict], list[dict], list[dict]]:
-    """``n`` filled, scanned copies of ``design`` in ``folder``: (truth, field truth, sources) rows."""
+               dpis: tuple[int, ...] = (150, 200), lossless: bool = True) -> tuple[list[dict], list[dict], list[dict]]:
+    """``n`` filled, scanned copies of ``design`` in ``folder``: (truth, field truth, sources)
+    rows. Every other scan is a grey PNG when ``lossless``, the rest JPEG."""
     folder.mkdir(parents=True, exist_ok=True)
     truth, fields, sources = [], [], []
     design_id = sorted(DESIGNS).index(design.name) if design.name in DESIGNS else 99
@@ -59,7 +60,7 @@ def form_stack(folder: Path, design: FormDesign, source: DigitSource, n: int, se
         rng = np.random.default_rng([seed, FORM_KIND, design_id, i])
         dpi = int(dpis[int(rng.integers(len(dpis)))])
         form = filled(design, source, rng, dpi)
-        png = i % 2 == 0
+        png = lossless and i % 2 == 0
         scanned = scan(form.page.image, rng, dpi, form.page.max_skew, grey=True if png else None)
         name = f"{design.name}_{i + 1:02d}.{'png' if png else 'jpg'}"
         _save(folder, name, scanned.image, dpi, rng)
@@ -72,15 +73,16 @@ def form_stack(folder: Path, design: FormDesign, source: DigitSource, n: int, se
     return truth, fields, sources
 
 
-def cheque_stack(folder: Path, source: DigitSource, n: int, seed: int,
-                 dpi: int = 200) -> tuple[list[dict], list[dict], list[dict]]:
-    """``n`` cheques in ``folder``, amounts in either convention: (truth, field truth, sources)."""
+def cheque_stack(folder: Path, source: DigitSource, n: int, seed: int, dpi: int = 200,
+                 lossless: bool = True) -> tuple[list[dict], list[dict], list[dict]]:
+    """``n`` cheques in ``folder``, amounts in either convention: (truth, field truth, sources);
+    every third a grey PNG when ``lossless``, the rest JPEG."""
     folder.mkdir(parents=True, exist_ok=True)
     truth, fields, sources = [], [], []
     for i in range(n):
         rng = np.random.default_rng([seed, CHEQUE_KIND, i])
         page = cheque(source, rng, dpi, amounts=lambda r: field_texts.any_amount(r)[0])
-        png = i % 3 == 2
+        png = lossless and i % 3 == 2
         scanned = scan(page.image, rng, dpi, page.max_skew, grey=True if png else None)
         name = f"cheque_{i + 1:02d}.{'png' if png else 'jpg'}"
         _save(folder, name, scanned.image, dpi, rng)
@@ -104,12 +106,14 @@ def _write_tables(folder: Path, truth: list[dict], fields: list[dict]) -> None:
 
 def generate_field_set(out_dir: Path, mnist_dir: Path | None = None, seed: int = 0, n_forms: int = 3,
                        n_cheques: int = 4, *, digits: tuple[np.ndarray, np.ndarray] | None = None,
-                       designs: tuple[str, ...] = tuple(DESIGNS), legible_only: bool = True) -> dict[str, Path]:
+                       designs: tuple[str, ...] = tuple(DESIGNS), legible_only: bool = True,
+                       lossless: bool = True) -> dict[str, Path]:
     """Templates, ``n_forms`` scans per design and ``n_cheques`` cheques in ``out_dir`` (layout
     in the module docstring); returns the folder of each stack (``cheques`` included).
 
     Digits come from the MNIST *test* split in ``mnist_dir`` or ``digits`` (test images,
-    labels), as for :func:`synth.generate.generate_set`."""
+    labels), as for :func:`synth.generate.generate_set`. ``lossless`` False: JPEG scans only
+    (small files, for a committed sample set)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     digit_rng = np.random.default_rng([seed, 0])
@@ -125,13 +129,13 @@ def generate_field_set(out_dir: Path, mnist_dir: Path | None = None, seed: int =
         design = DESIGNS[name]
         write_template(out_dir, design)
         folder = out_dir / name
-        truth, fields, used = form_stack(folder, design, source, n_forms, seed)
+        truth, fields, used = form_stack(folder, design, source, n_forms, seed, lossless=lossless)
         _write_tables(folder, truth, fields)
         sources += [{**row, "file": f"{name}/{row['file']}"} for row in used]
         folders[name] = folder
     if n_cheques:
         folder = out_dir / "cheques"
-        truth, fields, used = cheque_stack(folder, source, n_cheques, seed)
+        truth, fields, used = cheque_stack(folder, source, n_cheques, seed, lossless=lossless)
         _write_tables(folder, truth, fields)
         sources += [{**row, "file": f"cheques/{row['file']}"} for row in used]
         folders["cheques"] = folder

@@ -231,7 +231,7 @@ def test_empty_and_input_types():
         segment_page(np.zeros((4, 4, 3), bool), None)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(st.integers(0, 2**31 - 1), st.sampled_from([SIMPLEX, SCRIPT]), st.floats(0.6, 2.5),
        st.integers(1, 4))
 def test_invariants_on_random_pages(seed, font, scale, thickness):

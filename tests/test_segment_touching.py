@@ -7,6 +7,7 @@ import pytest
 
 from tests.test_segment_helpers import TemplateScorer, blank, glyph, paste, touching
 
+import segmentation.touching as touching_module
 from segmentation.segment import segment_page
 from segmentation.touching import candidate_columns, cut_parts, min_ink_path, prior
 
@@ -129,3 +130,15 @@ def test_prior_prefers_one_digit_when_narrow_and_two_when_wide():
     assert prior(2, 1.0) < prior(1, 1.0)
     assert prior(2, 2.0) > prior(1, 2.0)
     assert prior(3, 3.0) > prior(2, 3.0)
+
+
+def test_doubtful_marks_close_calls_only(monkeypatch):
+    mask, _ = touching("0", "8", overlap=1)
+    ink = page_with(mask, glyph("1"), glyph("7"), gap=30)
+    strings = segment_page(ink, None)
+    assert all(c.doubtful is False for s in strings for c in s)  # no scorer, no doubt
+    clear = segment_page(ink, TemplateScorer())
+    assert [c.doubtful for c in clear[0]] == [False] * 4  # 0 | 8 | 1 | 7: clear-cut
+    monkeypatch.setattr(touching_module, "DOUBT_MARGIN", 1e9)  # every decision a close call
+    hesitant = segment_page(ink, TemplateScorer())
+    assert [c.doubtful for c in hesitant[0]] == [True, True, False, False]  # only the 08's parts
