@@ -72,6 +72,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="read the scans already in --out")
     parser.add_argument("--show", action="store_true", help="list every wrong field")
+    parser.add_argument("--dump", type=Path, default=None, help="write every field (found, truth, confidence) here")
     args = parser.parse_args()
     if args.mnist is None:
         print("MNIST folder not found: pass --mnist or set DIGITS_MNIST_DIR")
@@ -117,6 +118,8 @@ def main() -> int:
               + f"   found as box/comb {boxes['found_in_boxes']}/{boxes['fields']}")
     print(format_figures("all fields", everything))
     print(f"pages read {pages} in {seconds:.0f} s")
+    if args.dump:
+        pd.concat([templated, cheques]).to_csv(args.dump, index=False)
     if args.show:
         wrong = pd.concat([templated, cheques])
         print(wrong[~wrong["right"]][["set", "file", "field", "text", "value", "found", "confidence",

@@ -93,9 +93,9 @@ def profile_pages(paths: list[Path], options: ReadOptions = ReadOptions()) -> st
     for name, cpu in sorted(clock.cpu.items(), key=lambda kv: -kv[1]):
         share = cpu / (total + clock.cpu["load (decode)"])
         lines.append(f"  {name:24s} {cpu / n * 1000:8.1f} ms/page  {share:6.1%}  ({clock.calls[name] / n:.1f} calls/page)")
-    # Hot functions, by their own time (cProfile adds overhead to many small calls: the stage
+    # Hot functions, by their own CPU time (cProfile adds overhead to many small calls: the stage
     # figures above are the ones to trust; this says where inside a stage to look).
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: wall time on a busy machine misleads
     profiler.enable()
     for i, image in enumerate(images[: max(1, min(4, n))]):
         read_page(image, classifier, options, f"p{i}", 1)

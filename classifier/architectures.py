@@ -58,17 +58,22 @@ def _deep(x, classes: int):
     return layers.Dense(classes, name="logits")(x)
 
 
-def build_model(arch: str = "cnn", classes: int = 11) -> keras.Model:
-    """A fresh, uncompiled model of the named architecture with ``classes`` logit outputs."""
+def build_model(arch: str = "cnn", classes: int = 11, name: str | None = None) -> keras.Model:
+    """A fresh, uncompiled model of the named architecture with ``classes`` logit outputs
+    (``name`` must differ between the members of an ensemble)."""
     builders = {"mlp": _mlp, "cnn": _cnn, "deep": _deep}
     if arch not in builders:
         raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHITECTURES)}")
     inputs = keras.Input((28, 28), name="image")
-    return keras.Model(inputs, builders[arch](inputs, classes), name=f"digits_{arch}")
+    return keras.Model(inputs, builders[arch](inputs, classes), name=name or f"digits_{arch}")
 
 
 def ensemble_model(members: list[keras.Model]) -> keras.Model:
-    """One model whose logits are the mean of the members' logits (exports as one file)."""
+    """One model whose logits are the mean of the members' logits (exports as one file).
+    Members with clashing names are renamed in place (Keras needs unique names)."""
+    if len({m.name for m in members}) < len(members):
+        for i, member in enumerate(members):
+            member.name = f"{member.name}_{i + 1}"
     inputs = keras.Input((28, 28), name="image")
     outputs = layers.Average(name="logits")([member(inputs) for member in members])
     return keras.Model(inputs, outputs, name=f"digits_ensemble{len(members)}")

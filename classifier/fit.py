@@ -17,6 +17,7 @@ from classifier.datasets import load_mnist
 from classifier.nondigits import HELD_OUT_SEED, generate
 
 NOT_A_DIGIT = 10
+DEFAULT_LR = {"adam": 2e-3, "sgd": 0.05, "adadelta": 1.0}  # peak learning rate per optimiser
 
 
 @dataclass
@@ -118,12 +119,10 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def fit_one(options, data: TrainData, seed: int, started: float) -> tuple[keras.Model, dict]:
+def fit_one(options, data: TrainData, seed: int, started: float, name: str | None = None) -> tuple[keras.Model, dict]:
     """One model trained with ``seed``; returns it with its per-epoch history."""
-    from classifier.train import DEFAULT_LR
-
     keras.utils.set_random_seed(seed)
-    model = build_model(options.arch)
+    model = build_model(options.arch, name=name)
     steps = steps_per_epoch(len(data.x_train), options.batch_size)
     peak = options.learning_rate or DEFAULT_LR[options.optimizer]
     schedule = WarmupCosine(peak, steps if options.epochs > 1 else 0, steps * options.epochs)
@@ -150,7 +149,9 @@ def train_models(options, data: TrainData, started: float) -> tuple[keras.Model,
     tf.config.experimental.enable_op_determinism()
     members, histories = [], []
     for i in range(max(1, options.ensemble)):
-        model, history = fit_one(options, data, options.seed + 1000 * i, started if i == 0 else budget_clock())
+        name = f"digits_{options.arch}" if options.ensemble <= 1 else f"digits_{options.arch}_{i + 1}"
+        model, history = fit_one(options, data, options.seed + 1000 * i,
+                                 started if i == 0 else budget_clock(), name)
         members.append(model)
         histories.append(history)
     model = members[0] if len(members) == 1 else ensemble_model(members)

@@ -17,7 +17,6 @@ from pathlib import Path
 from classifier.datasets import default_dir
 
 OPTIMIZERS = ("adam", "sgd", "adadelta")
-DEFAULT_LR = {"adam": 2e-3, "sgd": 0.05, "adadelta": 1.0}
 
 
 @dataclass

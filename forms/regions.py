@@ -129,7 +129,7 @@ class RegionInk:
 def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk:
     """A frame's ink: ink and line pixels around it, its printed lines stripped (strokes crossing
     them kept, so a digit written across the frame is whole again), the pieces whose centre of
-    mass lies in the frame."""
+    mass lies in the frame, and the digit-sized pieces touching it from outside."""
     height, width = ink.shape
     margin = round(MARGIN * region.box.h)
     b = region.box
@@ -138,10 +138,16 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk
         return RegionInk(crop, np.zeros((crop.h, crop.w), bool))
     window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
     clean = strip_frame(ink[window] | lines[window], region.frame, crop)
-    n, labels, _, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
     cx, cy = centroids[1:, 0] + crop.x, centroids[1:, 1] + crop.y
-    inside = np.flatnonzero((cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)) + 1
-    return RegionInk(crop, np.isin(labels, inside) if len(inside) else np.zeros(clean.shape, bool))
+    inside = (cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)
+    # Pieces of a digit written over the frame's edge, cut off by the line they lie along.
+    x, y = stats[1:, 0] + crop.x, stats[1:, 1] + crop.y
+    w, h = stats[1:, 2], stats[1:, 3]
+    touching = ((x <= b.right + 2) & (x + w >= b.x - 2) & (y <= b.bottom + 2) & (y + h >= b.y - 2)
+                & (w <= b.h) & (h <= b.h))
+    members = np.flatnonzero(inside | touching) + 1
+    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool))
 
 
 def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple[np.ndarray, list[RegionInk]]:
@@ -173,24 +179,51 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
     return rest, out
 
 
-def _clean_cell(mask: np.ndarray, cell: Box, crop: Box) -> np.ndarray:
-    """A cell's ink without specks (smaller than SPECK x the cell's height both ways) and
-    without slivers of the printed lines left along its edges (flat pieces at its top or
-    bottom, hairlines hugging its sides)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
-    small, thin = max(2, round(SPECK * cell.h)), max(3, round(SLIVER * cell.h))
-    top, bottom = cell.y - crop.y, cell.bottom - crop.y
-    left, right = cell.x - crop.x, cell.right - crop.x
-    keep = np.zeros(n, bool)
-    for k in range(1, n):
-        x, y, w, h = stats[k, :4]
-        speck = w < small and h < small
-        flat = h <= thin and (y + h <= top + EDGE * cell.h or y >= bottom - EDGE * cell.h)
-        # A line's remnant, or the end of a neighbour's stroke crossing the divider.
-        hair = (x <= left + 3 or x + w >= right - 3) and (
-            (w <= thin and h > 2 * thin) or (w < NUB * cell.w and h < 2 * NUB * cell.h))
-        keep[k] = not (speck or flat or hair)
-    return keep[labels]
+def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box) -> np.ndarray:
+    """``cell_of`` (the cell of each ink pixel, -1 none) without specks (smaller than SPECK x
+    the cell height both ways) and slivers of printed lines along the cells' edges (flat pieces
+    at the top or bottom, hairlines at the sides). A small piece at a cell's side ("nub") is the
+    end of a stroke from the next cell, cut off by the divider it crossed along: it joins that
+    cell when its ink comes up to the divider there, else it goes."""
+    out = np.full(cell_of.shape, -1, np.int64)
+    for index, cell in enumerate(cells):
+        mask = cell_of == index
+        if not mask.any():
+            continue
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+        small, thin = max(2, round(SPECK * cell.h)), max(3, round(SLIVER * cell.h))
+        top, bottom = cell.y - crop.y, cell.bottom - crop.y
+        left, right = cell.x - crop.x, cell.right - crop.x
+        for k in range(1, n):
+            x, y, w, h = (int(v) for v in stats[k, :4])
+            speck = w < small and h < small
+            flat = h <= thin and (y + h <= top + EDGE * cell.h or y >= bottom - EDGE * cell.h)
+            hair = (x <= left + 3 or x + w >= right - 3) and w <= thin and h > 2 * thin
+            if speck or flat or hair:
+                continue
+            target = index
+            if w < NUB * cell.w and h < 2 * NUB * cell.h:
+                side = -1 if x <= left + 3 else (1 if x + w >= right - 3 else 0)
+                if side:
+                    target = _across(cell_of, cells, index + side, crop, y, y + h, side)
+                    if target < 0:
+                        continue
+            out[labels == k] = target
+    return out
+
+
+def _across(cell_of: np.ndarray, cells: list[Box], neighbour: int, crop: Box, y0: int, y1: int,
+            side: int) -> int:
+    """``neighbour`` when it has ink near its edge facing the cell on ``side`` (-1: the
+    neighbour lies left) over rows ``y0``-``y1``, else -1."""
+    if not 0 <= neighbour < len(cells):
+        return -1
+    c = cells[neighbour]
+    reach = max(3, round(NUB * c.w))
+    x0 = c.right - crop.x - reach if side < 0 else c.x - crop.x
+    rows = slice(max(0, y0 - ALONG), y1 + ALONG)
+    near = cell_of[rows, max(0, x0): max(0, x0 + reach)] == neighbour
+    return neighbour if near.any() else -1
 
 
 def _cut_columns(profile: np.ndarray, x0: int, cells: list[int], dividers: np.ndarray,
@@ -239,12 +272,10 @@ def comb_marks(region: Region, ink: RegionInk) -> list[Component]:
             cell_of[y:y + h, x:x + w][window] = np.broadcast_to(columns, window.shape)[window]
         else:
             cell_of[y:y + h, x:x + w][window] = major
+    cell_of = _tidy_cells(cell_of, cells, crop)
     out = []
     for index, cell in enumerate(cells):
         piece = cell_of == index
-        if not piece.any():
-            continue
-        piece = _clean_cell(piece, cell, crop)
         ys, xs = np.nonzero(piece)
         if len(ys) == 0:
             continue

@@ -66,8 +66,10 @@ def match(found: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 def evaluate(results_dir: Path, truth_csv: Path) -> dict:
     """Figures of one run: string accuracy, digit error rate, flagged share, unflagged accuracy, extras."""
-    found = read_table(Path(results_dir) / "strings.csv")
     truth = read_table(Path(truth_csv))
+    found = read_table(Path(results_dir) / "strings.csv")
+    # Only pages the truth covers are scored (a run may also have read other files).
+    found = found[found["file"].isin(set(truth["file"]))]
     matched = match(found, truth)
     extra = matched.attrs["extra"]
     found_text = matched["found"].fillna("")

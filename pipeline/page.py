@@ -89,7 +89,8 @@ def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], thr
     order = np.argsort(probs)[::-1][:3]
     alternatives = tuple((labels[k], float(probs[k])) for k in order)
     label, confidence = alternatives[0]
-    flagged = label == NOT_A_DIGIT or confidence < threshold
+    # A close call between one digit and two touching ones is a doubt the classifier cannot see.
+    flagged = label == NOT_A_DIGIT or confidence < threshold or component.doubtful
     return Glyph(box=map_box(component.box, back, width, height), label=label,
                  confidence=confidence, alternatives=alternatives, flagged=flagged)
 

@@ -38,3 +38,24 @@ def test_litert_matches_keras(tmp_path):
     assert got.shape == (200, 11)
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
     np.testing.assert_allclose(softmax(got), softmax(expected), atol=1e-4)
+
+
+def test_ensemble_exports_as_one_model(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from classifier.architectures import build_model, ensemble_model
+    from classifier.export import to_tflite
+
+    keras.utils.set_random_seed(1)
+    members = [build_model("mlp"), build_model("mlp")]  # same names: renamed for Keras
+    ensemble = ensemble_model(members)
+    images = load_mnist_fixture()[0][:16].astype(np.float32) / 255.0
+    expected = np.mean([m.predict(images, verbose=0) for m in members], axis=0)
+    interpreter = Interpreter(model_path=str(to_tflite(ensemble, tmp_path / "e.tflite")))
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, images.shape, strict=False)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, images)
+    interpreter.invoke()
+    got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(got, expected, atol=1e-4)

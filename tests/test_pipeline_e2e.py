@@ -40,7 +40,7 @@ def test_run_reads_every_sample(sample_run):
     assert list(digits.columns) == DIGIT_COLUMNS
     assert not (out / "errors.csv").exists()
     truth = pd.read_csv(SAMPLES / "truth.csv")
-    assert set(strings["file"]) == set(truth["file"])
+    assert set(truth["file"]) <= set(strings["file"])
     assert set(strings.loc[strings["file"] == "scans.pdf", "page"]) == {1, 2, 3}
     # A string's confidence is its weakest digit's; flagged strings hold a flagged digit.
     weakest = digits.groupby(["file", "page", "string_id"])["confidence"].min()
