@@ -69,17 +69,17 @@ def random_array(rng: np.random.Generator, max_side: int = 48) -> np.ndarray:
         shape = (int(rng.integers(1, 4)), int(rng.integers(100, 3000)))[::int(rng.choice([1, -1]))]
     style = rng.integers(0, 4)
     if dtype == np.bool_:
-        return rng.random(shape) < rng.choice([0.0, 0.05, 0.5, 1.0])
+        return np.asarray(rng.random(shape) < rng.choice([0.0, 0.05, 0.5, 1.0]))
     if dtype.kind == "u":
         top = np.iinfo(dtype).max
         if style == 0:
             return np.full(shape, rng.choice([0, top]), dtype)
-        array = rng.integers(0, top, shape, dtype=dtype, endpoint=True)
+        array = np.asarray(rng.integers(0, top, shape, dtype=dtype, endpoint=True))
         if style == 1:
             array[rng.random(shape) < 0.9] = top
         return array
     scale = float(rng.choice([1.0, 255.0, 65535.0, 1e30]))
-    array = (rng.standard_normal(shape) * scale).astype(dtype)
+    array = np.asarray(rng.standard_normal(shape) * scale).astype(dtype)
     if style == 0:
         array = np.full(shape, rng.choice([0.0, 1.0, -1.0, np.nan, np.inf, -np.inf]), dtype)
     elif style == 1 and array.size:

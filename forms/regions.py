@@ -11,7 +11,7 @@ field's ink is segmented like a small page.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import cv2
@@ -28,9 +28,14 @@ LINE_BAND = 2  # px either side of a printed line (beyond its measured width) ke
 MARGIN = 0.5  # x frame height: how far around a frame the ink of digits crossing it is looked for
 ALONG = 2  # px along a printed line within which a crossing stroke continues on the other side
 TOUCH = 2  # px beside a printed line where the ink of a stroke crossing it must be
+SOLID_ROW = 0.6  # share of a frame's width dark in a row next to its horizontal line: more line
+SOLID_COLUMN = 0.85  # share of a cell's height dark in a column next to an upright line: more line
 SPLIT_SHARE = 0.3  # share of a component's ink in a cell of its own for touching digits to be cut
 SPLIT_WIDTH = 1.3  # x cell pitch: a component narrower than this is one digit, even across a divider
 CUT_REACH = 0.3  # x cell pitch: how far from the divider touching digits may be cut
+FULL_SPLIT_SHARE, FULL_SPLIT_WIDTH = 0.15, 0.9  # the same where every cell is to be written
+OWN = 0.3  # x cell height: a piece at least this tall is (part of) a digit of its own
+ALONG_LINE = 0.3  # x digit height: a digit along a frame line this far may have a stroke hidden in it
 SPECK = 0.12  # x cell height: a cell's ink smaller than this both ways is a speck
 SLIVER = 0.08  # x cell height: ink this thin along a cell's edge is left of the printed line
 EDGE = 0.2  # x cell height: how near the top or bottom a flat sliver lies
@@ -48,6 +53,7 @@ class Region:
     frame: Frame | None = None
     cells: list[Box] = field(default_factory=list)
     field: FieldSpec | None = None
+    full: bool = False  # every cell of the comb is written (a template field as long as its comb)
 
 
 def from_frame(frame: Frame, spec: FieldSpec | None = None) -> Region:
@@ -65,45 +71,78 @@ def _near(flags: np.ndarray) -> np.ndarray:
     return np.convolve(flags.astype(np.uint8), np.ones(2 * ALONG + 1, np.uint8), mode="same") > 0
 
 
-def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
+def _grow(dark: np.ndarray, lo: int, hi: int, along: slice, vertical: bool, share: float,
+          limit: int) -> tuple[int, int]:
+    """A line's band [lo, hi) (rows of a horizontal line, columns of an upright one) widened,
+    up to ``limit`` px each way, while the next row (column) is dark over ``share`` of the
+    line's length: blur and bleed make a printed line wider in the ink than in the line mask."""
+    size = dark.shape[1] if vertical else dark.shape[0]
+
+    def solid(k: int) -> bool:
+        run = dark[along, k] if vertical else dark[k, along]
+        return run.size > 0 and float(run.mean()) >= share
+
+    for _ in range(limit):
+        if lo > 0 and solid(lo - 1):
+            lo -= 1
+        else:
+            break
+    for _ in range(limit):
+        if hi < size and solid(hi):
+            hi += 1
+        else:
+            break
+    return lo, hi
+
+
+def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``dark`` (ink and line pixels over ``crop``) without ``frame``'s printed lines, except
     where a pen stroke crosses them: stroke ink touching the line on both sides (above and below
     a horizontal line, left and right of an upright one) in the same place. The frame's geometry
     is known here, so this also takes out the pieces of lines (a divider cut by a crossing
-    digit) that page-wide line removal left in the ink."""
+    digit) that page-wide line removal left in the ink. Also returns the pixels taken out of
+    the horizontal lines and of the upright ones (where a stroke may hide along a line)."""
     band = LINE_BAND
     height, width = dark.shape
+    limit = max(3, frame.inner.y - frame.box.y)
     left, right = max(0, frame.box.x - crop.x - 1), min(width, frame.box.right - crop.x + 1)
-    top_edge, bottom_edge = max(0, frame.box.y - crop.y - 1), min(height, frame.box.bottom - crop.y + 1)
     interiors = sorted(frame.cells or frame.holes or [frame.inner], key=lambda b: b.x)
-    top = min(max(top_edge, min(i.y for i in interiors) - crop.y + band), height)
-    bottom = max(top, min(max(i.bottom for i in interiors) - crop.y - band, bottom_edge))
-    uprights = ([(left, interiors[0].x - crop.x + band)]
-                + [(a.right - crop.x - band, b.x - crop.x + band) for a, b in zip(interiors[:-1], interiors[1:])]
-                + [(interiors[-1].right - crop.x - band, right)])
+    span = slice(left, right)
+    top_band = _grow(dark, max(0, frame.box.y - crop.y - 1),
+                     min(height, min(i.y for i in interiors) - crop.y + band), span, False, SOLID_ROW, limit)
+    bottom_band = _grow(dark, max(0, max(i.bottom for i in interiors) - crop.y - band),
+                        min(height, frame.box.bottom - crop.y + 1), span, False, SOLID_ROW, limit)
+    top, bottom = top_band[1], max(top_band[1], bottom_band[0])
+    rows = slice(top, bottom)
+    uprights = [_grow(dark, max(0, x0), max(0, min(width, x1)), rows, True, SOLID_COLUMN, limit)
+                for x0, x1 in ([(left, interiors[0].x - crop.x + band)]
+                               + [(a.right - crop.x - band, b.x - crop.x + band)
+                                  for a, b in zip(interiors[:-1], interiors[1:])]
+                               + [(interiors[-1].right - crop.x - band, right)])]
     lines = np.zeros(dark.shape, bool)
-    lines[top_edge:top, left:right] = True
-    lines[bottom:bottom_edge, left:right] = True
+    for y0, y1 in (top_band, bottom_band):
+        lines[y0:y1, left:right] = True
     for x0, x1 in uprights:
-        lines[top:bottom, max(0, x0):max(0, x1)] = True
+        lines[top:bottom, x0:x1] = True
     strokes = dark & ~lines
     keep = np.zeros(dark.shape, bool)
     for x0, x1 in uprights:
-        x0, x1 = max(0, x0), max(0, min(width, x1))
         if x1 <= x0 or bottom <= top:
             continue
         before = strokes[top:bottom, max(0, x0 - TOUCH):x0].any(axis=1)
         after = strokes[top:bottom, x1:x1 + TOUCH].any(axis=1)
-        rows = np.flatnonzero(_near(before) & _near(after)) + top
-        keep[rows, x0:x1] = True
-    for y0, y1 in ((top_edge, top), (bottom, bottom_edge)):
+        keep[np.flatnonzero(_near(before) & _near(after)) + top, x0:x1] = True
+    for y0, y1 in (top_band, bottom_band):
         if y1 <= y0 or right <= left:
             continue
         before = strokes[max(0, y0 - TOUCH):y0, left:right].any(axis=0)
         after = strokes[y1:y1 + TOUCH, left:right].any(axis=0)
-        columns = np.flatnonzero(_near(before) & _near(after)) + left
-        keep[y0:y1, columns] = True
-    return strokes | (dark & lines & keep)
+        keep[y0:y1, np.flatnonzero(_near(before) & _near(after)) + left] = True
+    removed = dark & lines & ~keep
+    flat = np.zeros(dark.shape, bool)
+    for y0, y1 in (top_band, bottom_band):
+        flat[y0:y1] = True
+    return strokes | (dark & lines & keep), removed & flat, removed & ~flat
 
 
 def _owner(centres: np.ndarray, regions: list[Region]) -> np.ndarray:
@@ -120,10 +159,13 @@ def _owner(centres: np.ndarray, regions: list[Region]) -> np.ndarray:
 
 @dataclass
 class RegionInk:
-    """A region's ink: ``mask`` (bool) over ``crop`` (page pixels), empty when nothing is there."""
+    """A region's ink: ``mask`` (bool) over ``crop`` (page pixels), empty when nothing is there;
+    for a frame, the pixels taken out as its horizontal (``flat``) and upright (``upright``) lines."""
 
     crop: Box
     mask: np.ndarray
+    flat: np.ndarray | None = None
+    upright: np.ndarray | None = None
 
 
 def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk:
@@ -137,7 +179,7 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk
     if crop.w == 0 or crop.h == 0:
         return RegionInk(crop, np.zeros((crop.h, crop.w), bool))
     window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
-    clean = strip_frame(ink[window] | lines[window], region.frame, crop)
+    clean, flat, upright = strip_frame(ink[window] | lines[window], region.frame, crop)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
     cx, cy = centroids[1:, 0] + crop.x, centroids[1:, 1] + crop.y
     inside = (cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)
@@ -147,7 +189,8 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk
     touching = ((x <= b.right + 2) & (x + w >= b.x - 2) & (y <= b.bottom + 2) & (y + h >= b.y - 2)
                 & (w <= b.h) & (h <= b.h))
     members = np.flatnonzero(inside | touching) + 1
-    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool))
+    mask = np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool)
+    return RegionInk(crop, mask, flat, upright)
 
 
 def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple[np.ndarray, list[RegionInk]]:
@@ -261,12 +304,15 @@ def comb_marks(region: Region, ink: RegionInk) -> list[Component]:
         shares = np.bincount(column_cell[x:x + w], weights=profile, minlength=len(cells))
         major = int(np.argmax(shares))
         found.append((k, x, y, w, h, area, profile, shares, major))
-        own[major] += area
+        if h >= OWN * cells[major].h:  # specks and line slivers are no digit of the cell's own
+            own[major] += area
+    # In a comb meant to be full, a cell left empty beside a wide mark means two digits touch.
+    share, wide = (FULL_SPLIT_SHARE, FULL_SPLIT_WIDTH) if region.full else (SPLIT_SHARE, SPLIT_WIDTH)
     cell_of = np.full(mask.shape, -1, np.int64)
     for k, x, y, w, h, area, profile, shares, major in found:
         window = labels[y:y + h, x:x + w] == k
-        minor = [c for c in range(len(cells)) if c != major and shares[c] >= SPLIT_SHARE * area and own[c] == 0]
-        if minor and w >= SPLIT_WIDTH * pitch:
+        minor = [c for c in range(len(cells)) if c != major and shares[c] >= share * area and own[c] == 0]
+        if minor and w >= wide * pitch:
             spans = sorted([major] + minor)
             columns = _cut_columns(profile, x, spans, dividers, pitch)
             cell_of[y:y + h, x:x + w][window] = np.broadcast_to(columns, window.shape)[window]
@@ -292,11 +338,35 @@ def box_marks(ink: RegionInk, score: Scorer | None) -> list[Component]:
         return []
     strings = segment_page(ink.mask, score)
     x, y = ink.crop.x, ink.crop.y
-    marks = [Component(Box(c.box.x + x, c.box.y + y, c.box.w, c.box.h), c.mask, c.separator)
-             for string in strings for c in string]  # back to page pixels
+    marks = [replace(c, box=Box(c.box.x + x, c.box.y + y, c.box.w, c.box.h))
+             for string in strings for c in string]  # back to page pixels, all else kept
     return sorted(marks, key=lambda c: c.box.x + c.box.w / 2)
 
 
+def _along_line(mark: Component, ink: RegionInk) -> bool:
+    """Whether ``mark`` lies along a printed line for a good stretch (ALONG_LINE x its height,
+    in columns next to a horizontal line or rows next to an upright one): a stroke may hide in
+    the line there (the base of a 2, the top of a 0 or a 7), so its shape is in doubt."""
+    if ink.flat is None or ink.upright is None:
+        return False
+    b, c = mark.box, ink.crop
+    height, width = ink.flat.shape
+    y0, x0 = b.y - c.y, b.x - c.x
+    ya, yb, xa, xb = max(0, y0 - 1), min(height, y0 + b.h + 1), max(0, x0 - 1), min(width, x0 + b.w + 1)
+    mask = np.zeros((yb - ya, xb - xa), bool)
+    mask[y0 - ya: y0 - ya + b.h, x0 - xa: x0 - xa + b.w] = mark.mask
+    kernel = np.ones((3, 3), np.uint8)
+    flat = cv2.dilate(ink.flat[ya:yb, xa:xb].view(np.uint8), kernel).view(bool) & mask
+    upright = cv2.dilate(ink.upright[ya:yb, xa:xb].view(np.uint8), kernel).view(bool) & mask
+    stretch = ALONG_LINE * b.h
+    return bool(flat.any(axis=0).sum() >= stretch or upright.any(axis=1).sum() >= stretch)
+
+
 def region_marks(region: Region, ink: RegionInk, score: Scorer | None) -> list[Component]:
-    """The marks of one region in reading order."""
-    return comb_marks(region, ink) if region.cells else box_marks(ink, score)
+    """The marks of one region in reading order; a digit lying along the frame's lines for a
+    good stretch is marked doubtful (part of it may be hidden in the line)."""
+    marks = comb_marks(region, ink) if region.cells else box_marks(ink, score)
+    for mark in marks:
+        if mark.separator is None and not mark.doubtful and _along_line(mark, ink):
+            mark.doubtful = True
+    return marks

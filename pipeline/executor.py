@@ -10,8 +10,10 @@ R = TypeVar("R")
 
 
 class Executor(Protocol):
-    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
-        """Results of ``fn`` over ``tasks``, yielded as they finish (order not guaranteed)."""
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T],
+            on_crash: Callable[[T], R] | None = None) -> Iterator[R]:
+        """Results of ``fn`` over ``tasks``, yielded as they finish (order not guaranteed);
+        ``on_crash(task)`` stands for the result of a task whose process died reading it."""
         ...
 
     def close(self) -> None:
@@ -30,8 +32,9 @@ class SerialExecutor:
         if initializer is not None:
             initializer(*initargs)
 
-    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
-        for task in tasks:
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T],
+            on_crash: Callable[[T], R] | None = None) -> Iterator[R]:
+        for task in tasks:  # a crash here ends this process: nothing to stand in for
             yield fn(task)
 
     def close(self) -> None:

@@ -124,7 +124,8 @@ def recover(out: Path) -> set[tuple[str, int]]:
 
 
 class ResultWriter:
-    """Collects page results into ``out``: strings.csv, digits.csv, pages.csv, errors.csv, flagged/, overlays/.
+    """Collects page results into ``out``: strings.csv, digits.csv, pages.csv, errors.csv,
+    fields.csv (a template's fields), flagged/, overlays/.
 
     With ``resume`` the CSVs already in ``out`` are recovered (see :func:`recover`) and kept;
     ``done`` holds their complete pages."""
@@ -138,8 +139,9 @@ class ResultWriter:
             if not (resume and path.exists() and path.stat().st_size > 0):
                 write_atomic(path, csv_block([], columns, header=True))
         if not resume:
-            # errors.csv exists only when something failed in this run
+            # errors.csv exists only when something failed in this run, fields.csv with a template
             (self.out / "errors.csv").unlink(missing_ok=True)
+            (self.out / "fields.csv").unlink(missing_ok=True)
 
     def _append(self, name: str, rows: list[dict], columns: list[str]) -> None:
         if not rows:
@@ -160,5 +162,6 @@ class ResultWriter:
         self._append("strings.csv", result.string_rows(), STRING_COLUMNS)
         self._append("digits.csv", result.digit_rows(), DIGIT_COLUMNS)
         self._append("errors.csv", result.error_rows(), ERROR_COLUMNS)
+        self._append("fields.csv", result.field_rows(), result.field_columns())  # with a template only
         # pages.csv last: a page listed there is complete in every other file (resume relies on it).
         self._append("pages.csv", result.page_rows(), PAGE_COLUMNS)

@@ -162,21 +162,53 @@ def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
     thicker than those printed lines (a pen stroke touching a box's top and bottom is thicker)."""
     contours, _ = cv2.findContours(vertical, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     keep = np.zeros_like(vertical)
+    if not contours:
+        return keep
     reach = gap + 2  # px between a run's end and the horizontal line it stands on
+    # The ends are checked for every run at once, from an integral image of the horizontal
+    # lines: a noisy page has tens of thousands of short runs, too many for a Python loop.
+    x, y, w, h = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4).T
+    free = h >= FREE_VERTICAL * length
+    top = _any_in(horizontal, y - 1, y + reach, x - 1, x + w + 1)
+    bottom = _any_in(horizontal, y + h - reach, y + h + 1, x - 1, x + w + 1)
     widest = _thickness(horizontal, vertical=False) + 2  # px; a printed side is as thin
-    for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        if h < FREE_VERTICAL * length:
-            # Median width over the rows, so a digit touching the side here and there does not
-            # make it look thick.
-            if np.median(np.count_nonzero(vertical[y: y + h, x: x + w], axis=1)) > widest:
-                continue
-            top = horizontal[max(0, y - 1): y + reach, max(0, x - 1): x + w + 1]
-            bottom = horizontal[max(0, y + h - reach): y + h + 1, max(0, x - 1): x + w + 1]
-            if not (top.any() and bottom.any()):
-                continue
-        cv2.drawContours(keep, [contour], -1, 255, thickness=cv2.FILLED)
+    kept = free.copy()
+    sides = np.flatnonzero(~free & top & bottom)
+    if sides.size:
+        # Median width over the rows, so a digit touching the side here and there does not
+        # make it look thick.
+        kept[sides] = _median_row_widths(vertical, x[sides], y[sides], w[sides], h[sides]) <= widest
+    if kept.any():
+        cv2.drawContours(keep, [contours[k] for k in np.flatnonzero(kept)], -1, 255,
+                         thickness=cv2.FILLED)
     return cv2.bitwise_and(keep, vertical)
+
+
+def _median_row_widths(mask: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray,
+                       h: np.ndarray) -> np.ndarray:
+    """For each box (arrays x, y, w, h; h >= 1), the median over its rows of the nonzero pixels
+    of ``mask`` in that row of the box (as ``np.median`` gives it), all boxes at once."""
+    height, width = mask.shape
+    along = np.zeros((height, width + 1), np.int32)  # running count of nonzero pixels per row
+    np.cumsum(mask > 0, axis=1, dtype=np.int32, out=along[:, 1:])
+    box = np.repeat(np.arange(len(h)), h)  # box of every (box, row) pair
+    starts = np.cumsum(h) - h
+    rows = y[box] + np.arange(int(h.sum())) - starts[box]
+    widths = along[rows, (x + w)[box]] - along[rows, x[box]]
+    widths = widths[np.lexsort((widths, box))]  # sorted within each box
+    return (widths[starts + (h - 1) // 2] + widths[starts + h // 2]) / 2
+
+
+def _any_in(mask: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,
+            x1: np.ndarray) -> np.ndarray:
+    """Whether each rectangle [y0, y1) x [x0, x1) of ``mask`` (clipped to it) holds a nonzero
+    pixel, for arrays of rectangles."""
+    height, width = mask.shape
+    total = np.zeros((height + 1, width + 1), np.int32)  # integral image: sums above-left
+    np.cumsum(np.cumsum(mask > 0, axis=0, dtype=np.int32), axis=1, out=total[1:, 1:])
+    y0, y1 = np.clip(y0, 0, height), np.clip(y1, 0, height)
+    x0, x1 = np.clip(x0, 0, width), np.clip(x1, 0, width)
+    return (total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]) > 0
 
 
 def _thickness(lines: np.ndarray, vertical: bool) -> float:

@@ -7,11 +7,14 @@ checked from the file header before any pixel is decoded, so a hostile file cann
 """
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
 import stat
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +35,15 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    """Refuse inputs above these sizes (pixels per page, pages per file, bytes per file)."""
+    """Refuse inputs above these sizes (pixels per page, pages per file, bytes per file).
 
-    max_pixels: int = 200_000_000
+    Reading a page takes about 15-20 bytes of memory per pixel (preprocessing, segmentation,
+    overlay), per worker: 100 million pixels (an A3 page at 600 dpi is 70 million) is already
+    1.5-2 GB. A PNG of a blank 13000 x 13000 page compresses to under 200 KB, so the file size
+    limit alone does not protect memory.
+    """
+
+    max_pixels: int = 100_000_000
     max_pages: int = 1000
     max_bytes: int = 500 * _MIB
 
@@ -48,7 +57,9 @@ def find_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
     followed once, so loops end) and gives names relative to it in posix form. Each argument's
     files are sorted by name; arguments keep their order; a file reached twice is listed once.
     Only the suffixes in :data:`SUFFIXES` (any case) are kept; folders named like images are
-    skipped. A path that does not exist raises :class:`InputError`.
+    walked like any folder. Inside a folder, a link named like an image that leads nowhere (broken,
+    or a loop) is listed, so that :func:`iter_pages` reports it rather than it vanishing from the
+    batch. A path that does not exist raises :class:`InputError`.
     """
     found: list[tuple[Path, str]] = []
     seen: set[str] = set()
@@ -62,7 +73,7 @@ def find_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
         else:
             raise InputError(f"{root}: no such file or folder")
         for path, name in batch:
-            key = os.path.realpath(path)
+            key = os.path.realpath(path) if path.exists() else os.path.abspath(path)
             if key not in seen:
                 seen.add(key)
                 found.append((path, name))
@@ -95,8 +106,9 @@ def _walk(root: Path) -> Iterator[tuple[Path, str]]:
         visited.add((st.st_dev, st.st_ino))
         for filename in filenames:
             path = Path(dirpath, filename)
-            # is_file() follows links and is False for folders, broken links and link loops.
-            if _supported(path) and path.is_file():
+            # is_file() follows links and is False for folders, broken links and link loops;
+            # the links are kept (they end as errors with their reason), the rest skipped.
+            if _supported(path) and (path.is_file() or (path.is_symlink() and not path.exists())):
                 yield path, path.relative_to(root).as_posix()
 
 
@@ -129,10 +141,15 @@ def _check_file(path: Path, limits: Limits) -> bytes:
     try:
         st = path.stat()
     except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError(f"broken link: it points to {os.readlink(path)}, which does not "
+                             "exist") from None
         raise InputError("file not found") from None
     except PermissionError:
         raise InputError("permission denied: the file's folder cannot be read") from None
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise InputError("link loop: the link leads round in a circle, never to a file") from None
         raise InputError(f"file cannot be read: {err.strerror or err}") from None
     if stat.S_ISDIR(st.st_mode):
         raise InputError("is a folder, not a file")
@@ -141,8 +158,8 @@ def _check_file(path: Path, limits: Limits) -> bytes:
     if st.st_size == 0:
         raise InputError("file is empty (0 bytes)")
     if st.st_size > limits.max_bytes:
-        raise InputError(f"file is too large ({st.st_size / _MIB:.0f} MiB, "
-                         f"limit {limits.max_bytes / _MIB:.0f} MiB)")
+        raise InputError(f"file is too large ({_size(st.st_size)}, limit "
+                         f"{_size(limits.max_bytes)})")
     try:
         with open(path, "rb") as handle:
             return handle.read(1024)
@@ -152,9 +169,28 @@ def _check_file(path: Path, limits: Limits) -> bytes:
         raise InputError(f"file cannot be read: {err.strerror or err}") from None
 
 
+def _size(n_bytes: int) -> str:
+    """A file size for a message: MiB with as many decimals as it takes to tell sizes apart."""
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    mib = n_bytes / _MIB
+    return f"{mib:.0f} MiB" if mib >= 10 else f"{mib:.3g} MiB"
+
+
+@contextmanager
+def _quiet():
+    """Silence Pillow's warnings while decoding (corrupt EXIF, skipped tags, its decompression
+    bomb warning: the limits here are enforced separately). The file is either read or refused
+    with an InputError; warnings would only print noise on stderr. Never held across a yield."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _image_pages(path: Path, head: bytes, limits: Limits) -> Iterator[tuple[int, np.ndarray]]:
     try:
-        image = Image.open(path, formats=IMAGE_FORMATS)  # reads the header only
+        with _quiet():
+            image = Image.open(path, formats=IMAGE_FORMATS)  # reads the header only
     except Image.DecompressionBombError as err:  # Pillow's own guard, at 2 x MAX_IMAGE_PIXELS
         pixels = re.search(r"\((\d+) pixels\)", str(err))
         size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
@@ -162,26 +198,64 @@ def _image_pages(path: Path, head: bytes, limits: Limits) -> Iterator[tuple[int,
     except UnidentifiedImageError:
         raise InputError(_not_an_image(head)) from None
     except Exception as err:  # plugins raise OSError, SyntaxError, ValueError, struct.error, ...
-        raise InputError(f"image header is damaged ({err})") from None
+        raise InputError(f"image header is damaged ({_first_line(err)})") from None
     with image:
-        n_frames = getattr(image, "n_frames", 1)
-        if n_frames > limits.max_pages:
+        try:
+            with _quiet():
+                n_frames = getattr(image, "n_frames", 1)  # TIFF: walks the page directory
+        except Exception:  # a damaged later page: read the pages before it, then say which
+            n_frames = None
+        if n_frames is not None and n_frames > limits.max_pages:
             raise InputError(f"image has {n_frames} pages, more than the limit of "
                              f"{limits.max_pages}")
-        for index in range(n_frames):
+        index = 0
+        while n_frames is None or index < n_frames:
+            if index >= limits.max_pages:
+                raise InputError(f"image has more than {limits.max_pages} pages (the limit)")
             try:
-                image.seek(index)
+                with _quiet():
+                    image.seek(index)
+            except EOFError:
+                if n_frames is None and index > 0:
+                    return  # counted by walking: this was the last page
+                raise InputError(f"page {index + 1} of the image is missing (the file is "
+                                 "damaged)") from None
             except Exception as err:
-                raise InputError(f"page {index + 1} of the image is damaged ({err})") from None
+                raise InputError(f"page {index + 1} of the image is damaged "
+                                 f"({_first_line(err)})") from None
             width, height = image.size
             if width * height > limits.max_pixels:
                 raise InputError(f"image is too large: {width} x {height} pixels "
                                  f"(limit {limits.max_pixels:,} pixels)")
+            if width <= 0 or height <= 0:
+                raise InputError(f"image has no pixels ({width} x {height})")
             try:
-                image.load()
+                with _quiet():
+                    image.load()
+            except MemoryError:
+                raise InputError(f"not enough memory to decode page {index + 1} ({width} x "
+                                 f"{height} pixels)") from None
             except Exception as err:  # decoders raise OSError, SyntaxError, zlib.error, ...
-                raise InputError(f"image data is truncated or damaged ({err})") from None
-            yield index + 1, to_gray(_upright(image))
+                raise InputError(f"image data is truncated or damaged ({_first_line(err)})") from None
+            yield index + 1, _page_array(image, index + 1)
+            index += 1
+
+
+def _page_array(image: Image.Image, number: int) -> np.ndarray:
+    """The decoded page, upright and grey; a mode or size that cannot be converted (a damaged
+    or exotic file) is an InputError."""
+    try:
+        with _quiet():
+            page = to_gray(_upright(image))
+    except MemoryError:
+        raise InputError(f"not enough memory to convert page {number} ({image.width} x "
+                         f"{image.height} pixels)") from None
+    except Exception as err:
+        raise InputError(f"page {number} cannot be converted to grey ({image.mode} image: "
+                         f"{_first_line(err)})") from None
+    if page.ndim != 2 or page.size == 0:
+        raise InputError(f"page {number} has no pixels")
+    return page
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -268,7 +342,8 @@ def _pdf_pages(path: Path, dpi: int, limits: Limits) -> Iterator[tuple[int, np.n
         if len(images) != 1:
             raise InputError(f"PDF page {page} cannot be rendered (the PDF is damaged)")
         with images[0] as image:
-            yield page, to_gray(image)
+            gray = _page_array(image, page)
+        yield page, gray
 
 
 _PAGE_SIZE = re.compile(r"Page\s+(\d+)\s+size")

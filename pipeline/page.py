@@ -66,7 +66,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
 
     result = PageResult(file=file, page=page, width=width, height=height, angle=prep.angle,
                         strings=strings, field_names=plan.field_names)
-    result.fields = assemble(plan, region_strings, strings, width, height)
+    result.fields = assemble(plan, region_strings, strings, width, height, threshold)
     if options.flagged_crops:
         _add_crops(result, image)
     if options.overlays:

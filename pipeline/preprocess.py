@@ -48,6 +48,10 @@ def preprocess(gray: np.ndarray, binarization: str = "sauvola", deskew: bool = T
     "otsu" or "adaptive". ``deskew``: estimate the skew (up to +-5 degrees) and rotate when it
     is at least 0.2 degrees. ``remove_lines``: take printed ruling lines and box frames out of
     ``ink`` (into ``lines``).
+
+    Any 2-D uint8 page is accepted, whatever its shape (empty, 1 x 1, a one-pixel strip) or
+    memory layout; anything else (bool, uint16 or float pages, 0-D, 1-D or 3-D arrays) raises
+    ValueError: callers convert first (``pipeline.load.to_gray``), nothing is guessed here.
     """
     if binarization not in METHODS:
         raise ValueError(f"binarization must be one of {', '.join(METHODS)}; "

@@ -7,12 +7,15 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+_END = object()
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT")
 
 
@@ -52,24 +55,53 @@ class ProcessExecutor:
                  initargs: tuple = (), max_in_flight: int | None = None):
         self.workers = workers
         self.max_in_flight = max_in_flight or 2 * workers
+        self._initargs = (os.getpid(), initializer, initargs)
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: workers start from a clean process, not a fork of a threaded parent.
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        self.pool = ProcessPoolExecutor(workers, mp_context=mp.get_context(method),
-                                        initializer=_start_worker,
-                                        initargs=(os.getpid(), initializer, initargs))
+        return ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method),
+                                   initializer=_start_worker, initargs=self._initargs)
 
-    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
-        pending: set[Future] = set()
-        for task in tasks:
-            pending.add(self.pool.submit(fn, task))
-            while len(pending) >= self.max_in_flight:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T],
+            on_crash: Callable[[T], R] | None = None) -> Iterator[R]:
+        """``fn`` over ``tasks``. A worker that dies (killed, out of memory, a crash in native
+        code) breaks the whole pool: with ``on_crash`` the pool is restarted, the tasks that were
+        in flight are run again one at a time, and one that kills its worker even alone gives
+        ``on_crash(task)`` instead of a result. Without it, BrokenProcessPool is raised."""
+        source = iter(tasks)
+        pending: dict[Future, T] = {}
+        alone: deque[T] = deque()  # in flight when a worker died: each rerun on its own
+        while True:
+            while len(pending) < (1 if alone else self.max_in_flight):
+                task = alone.popleft() if alone else next(source, _END)
+                if task is _END:
+                    break
+                pending[self.pool.submit(fn, task)] = task
+            if not pending:  # nothing left to run
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
             for future in done:
-                yield future.result()
+                task = pending.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    if on_crash is None:
+                        raise
+                    if not pending and not broken:  # it ran alone: it is the one that kills
+                        yield on_crash(task)
+                    else:
+                        alone.append(task)
+                    broken = True
+                    continue
+                yield result
+            if broken:
+                alone.extend(pending.values())  # every other task in flight failed with it
+                pending.clear()
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                self.pool = self._new_pool()
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for measurements)."""

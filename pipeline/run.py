@@ -128,6 +128,12 @@ def read_file(task: FileTask) -> list[PageResult]:
     return list(iter_file_results(task.path, task.name, task.dpi, task.limits, task.read))
 
 
+def crashed(task: PageTask) -> list[PageResult]:
+    """What a page whose worker died reading it (even when read alone) leaves in errors.csv."""
+    return [PageResult(task.name, task.page, error="the process reading this page died "
+                                                    "(out of memory, or a crash in a native library)")]
+
+
 def read_task(task: PageTask) -> list[PageResult]:
     """The worker function: one page's result (a list, as a file given by path that turns out
     to hold several pages gives them all)."""
@@ -266,7 +272,7 @@ def run(options: RunOptions) -> Summary:
     bar = tqdm(total=len(inputs), unit="page", disable=not options.progress)
     finished = False
     try:
-        for results in executor.map(read_task, planner.tasks()):
+        for results in executor.map(read_task, planner.tasks(), on_crash=crashed):
             for result in results:
                 writer.add(result)
                 summary.add(result)
@@ -276,7 +282,10 @@ def run(options: RunOptions) -> Summary:
         finished = True
     finally:
         bar.close()
-        executor.close() if finished else executor.terminate()
+        if finished:
+            executor.close()
+        else:  # Ctrl-C or a failure here: stop the workers now, what is written stays valid
+            executor.terminate()
     summary.skipped = planner.skipped
     summary.seconds = time.perf_counter() - started
     return summary

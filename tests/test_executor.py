@@ -3,7 +3,9 @@ initializer call per worker, one thread per worker, and a prompt stop."""
 from __future__ import annotations
 
 import os
+import signal
 import time
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -28,6 +30,12 @@ def whoami(_: int) -> tuple[int, int, int, str]:
     time.sleep(0.05)
     return os.getpid(), _state.get("value", -1), _state.get("calls", 0), \
         f"{cv2.getNumThreads()} {os.environ.get('OMP_NUM_THREADS')}"
+
+
+def square_or_die(x: int) -> int:
+    if x == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return x * x
 
 
 def sleep_long(_: int) -> int:
@@ -74,6 +82,17 @@ def test_pool_consumes_tasks_lazily(pool):
     # Only a bounded number of tasks (pages, in a run) is ever held: 2 per worker in flight.
     assert len(pulled) <= pool.max_in_flight + 1
     results.close()
+
+
+def test_a_task_that_kills_its_worker_is_isolated_and_the_rest_go_on():
+    executor = ProcessExecutor(2)
+    try:
+        results = sorted(executor.map(square_or_die, range(8), on_crash=lambda task: -task))
+        assert results == sorted([-3] + [x * x for x in range(8) if x != 3])
+        with pytest.raises(BrokenProcessPool):
+            list(executor.map(square_or_die, range(8)))
+    finally:
+        executor.terminate()
 
 
 def _gone(pid: int) -> bool:

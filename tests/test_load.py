@@ -378,10 +378,18 @@ def tree(tmp_path: Path) -> Path:
 def test_find_inputs_recursive_sorted_relative_names(tree):
     names = [name for _, name in find_inputs([tree])]
     assert names == sorted(names)
-    assert names == ["A.PNG", "b.png", "scan 1 é.jpg", "sub/c.JPEG", "sub/deeper/d.pdf",
-                     "sub/e.bmp", "sub/f.tiff", "日本.tif"]
+    # Links named like images that lead nowhere are listed: reading them says why they fail.
+    assert names == ["A.PNG", "b.png", "broken.png", "scan 1 é.jpg", "self.png", "sub/c.JPEG",
+                     "sub/deeper/d.pdf", "sub/e.bmp", "sub/f.tiff", "日本.tif"]
     for path, name in find_inputs([tree]):
-        assert path == tree / name and path.is_file()
+        assert path == tree / name and (path.is_file() or name in ("broken.png", "self.png"))
+
+
+def test_links_that_lead_nowhere_are_reported(tree):
+    with pytest.raises(InputError, match="broken link: it points to missing.png"):
+        pages(tree / "broken.png")
+    with pytest.raises(InputError, match="link loop"):
+        pages(tree / "self.png")
 
 
 def test_find_inputs_several_arguments(tree, tmp_path):

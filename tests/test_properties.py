@@ -369,7 +369,7 @@ def test_segment_refuses_non_2d_with_value_error(bad):
 # --------------------------------------------------------------------------- normalisation
 
 @fixed(150)
-@given(any_array(max_side=40))
+@given(any_array(max_side=24))
 def test_to_mnist_any_array(array):
     check_to_mnist(array)
 

@@ -129,6 +129,29 @@ def test_recover_drops_partial_lines_and_unfinished_pages(tmp_path):
     assert recover(tmp_path) == done  # idempotent
 
 
+def test_csv_blocks_are_what_pandas_wrote_and_survive_recovery(tmp_path):
+    import io
+
+    from pipeline.export import csv_block
+
+    rows = [{"file": 'odd, "name".png', "page": 1, "error": "line one\nline two"},
+            {"file": "x.png", "page": 2, "error": float("nan")}, {"file": "y.png", "page": 3, "error": None}]
+    columns = ["file", "page", "error"]
+    expected = io.StringIO()
+    pd.DataFrame(rows, columns=columns).to_csv(expected, index=False, lineterminator="\n")
+    assert csv_block(rows, columns, header=True).decode() == expected.getvalue()
+    glyph = page("a.png", 1).digit_rows()
+    block = csv_block(glyph, list(glyph[0]), header=True).decode()
+    expected = io.StringIO()
+    pd.DataFrame(glyph).to_csv(expected, index=False, lineterminator="\n")
+    assert block == expected.getvalue()
+    writer = ResultWriter(tmp_path)
+    writer.add(page("x.png", 1, 3))
+    before = {name: (tmp_path / name).read_bytes() for name in ("strings.csv", "digits.csv", "pages.csv")}
+    recover(tmp_path)
+    assert {name: (tmp_path / name).read_bytes() for name in before} == before
+
+
 def test_resumed_writer_appends_to_what_was_done(tmp_path):
     fresh = ResultWriter(tmp_path / "fresh")
     for result in (page("x.png", 1), page("y.png", 1, 3)):
