@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import shutil
 import sys
 import tempfile
 import time
@@ -177,19 +178,22 @@ def run_case(prop: str, index: int, seed: int, files: dict[str, bytes], workdir:
         method = METHODS[int(rng.integers(0, len(METHODS)))]
         deskew, lines = bool(rng.random() < 0.7), bool(rng.random() < 0.8)
         note.append(f"{array.dtype} {array.shape} {method} deskew={deskew} remove_lines={lines}")
-        check_preprocess(array, method, deskew, lines)
-        return note[-1]
+        outcome = check_preprocess(array, method, deskew, lines)
+        note.append("processed" if outcome is not None else "ValueError")
+        return note[-2]
     if prop == "segment":
         mask = random_mask(rng) if rng.random() < 0.8 else random_array(rng)
         columns = [None, 10, 11][int(rng.integers(0, 3))]
         note.append(f"{mask.dtype} {mask.shape} score={'None' if columns is None else columns}")
-        check_segment(mask, None if columns is None else FakeScore(columns))
-        return note[-1]
+        outcome = check_segment(mask, None if columns is None else FakeScore(columns))
+        note.append("segmented" if outcome is not None else "ValueError")
+        return note[-2]
     if prop == "mnist":
         array = random_array(rng, max_side=64)
         note.append(f"{array.dtype} {array.shape}")
-        check_to_mnist(array)
-        return note[-1]
+        outcome = check_to_mnist(array)
+        note.append("normalised" if outcome is not None else "ValueError")
+        return note[-2]
     names = sorted(files)
     # PDFs cost a poppler process or two per case: one case in six is a PDF.
     pdfs = [n for n in names if n.endswith(".pdf")]
@@ -207,7 +211,9 @@ def run_case(prop: str, index: int, seed: int, files: dict[str, bytes], workdir:
     finally:
         if not keep:
             path.unlink()
-    return note[-1] + (f": InputError: {error}" if error else f": {len(shapes)} page(s)")
+    note.append("InputError" if error and not shapes else "InputError after a page" if error
+                else "read")
+    return note[-2] + (f": InputError: {error}" if error else f": {len(shapes)} page(s)")
 
 
 def where(error: BaseException) -> str:
@@ -237,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(run_case(prop, int(index), args.seed, files, workdir, note, keep=True))
         finally:
-            print(f"case {args.case}: {note[-1] if note else '?'} (files kept in {workdir})")
+            print(f"case {args.case}: {note[0] if note else '?'} (files kept in {workdir})")
         print("passed")
         return 0
 
@@ -248,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     failed_cases: Counter[str] = Counter()
     slowest: dict[str, tuple[float, int, str]] = {}
     seen_warnings: Counter[str] = Counter()
+    outcomes: dict[str, Counter[str]] = {prop: Counter() for prop in PROPERTIES}
     started = time.perf_counter()
     for prop in props:
         prop_started = time.perf_counter()
@@ -263,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
                     problem = (type(error).__name__, where(error), str(error).splitlines()[0][:200]
                                if str(error) else "")
             elapsed = time.perf_counter() - t0
-            description = note[-1] if note else ""
+            description = note[0] if note else ""
+            if problem is None:
+                outcomes[prop][note[-1]] += 1
             for w in caught:
                 seen_warnings[f"{prop}: {w.category.__name__}: {str(w.message)[:80]}"] += 1
             if problem is None and elapsed > SLOW_S:
@@ -278,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prop:>10}: {ran[prop]:6d} cases, {failed_cases[prop]:4d} failed, "
               f"{time.perf_counter() - prop_started:7.1f} s; slowest {slowest[prop][0]:.2f} s "
               f"(case {prop}:{slowest[prop][1]}: {slowest[prop][2][:80]})", flush=True)
+        print(" " * 12 + ", ".join(f"{n} {what}" for what, n in outcomes[prop].most_common()))
+    shutil.rmtree(workdir, ignore_errors=True)
     total = sum(ran.values())
     print(f"{'total':>10}: {total:6d} cases, {sum(failed_cases.values()):4d} failed, "
           f"{time.perf_counter() - started:7.1f} s (seed {args.seed})")

@@ -11,6 +11,9 @@ Modules, one job each:
 - ``rules``: what cannot be right (length, pattern, Luhn, impossible dates, amount layout) and
   the normalised value of a field (ISO dates, plain decimal amounts)
 - ``cheque``: which of a cheque's strings is the courtesy amount and which the date
-- ``assemble``: one :class:`pipeline.results.FieldResult` per template field from the strings read
-- ``evaluate``: scoring fields.csv-style results against field truth
+- ``reader``: the page reader's entry points: ``plan_page`` (regions to read, before
+  segmentation) and ``assemble`` (one :class:`pipeline.results.FieldResult` per field, after)
+- ``evaluate``: scoring fields.csv rows against field truth (benchmarks/fields.py)
+
+Templates and fields.csv are documented with examples in ``samples/forms/README.md``.
 """

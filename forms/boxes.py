@@ -10,8 +10,10 @@ the crossing pixels back to the ink). What is not a field:
 - a frame holding another frame (a cheque's border), or taller than MAX_HEIGHT;
 - holes too small to hold a digit, or far from rectangular (printed letters, curves).
 
-A row of unequal holes (``DD | MM | YYYY`` boxes) is one box whose content reads across the
-dividers.
+A comb's cells come from an equal grid over the whole frame that agrees with the holes' sides:
+a digit crossing a divider takes it out of the line mask and merges two holes, so the divider
+the grid puts there must show as print on the page instead. A row of unequal holes (``DD | MM |
+YYYY`` boxes) is one box whose content reads across the dividers.
 """
 from __future__ import annotations
 

@@ -5,9 +5,9 @@ Around a printed frame, whose geometry is known, the frame's lines are taken out
 page's ink and line pixels together: a line pixel stays where a pen stroke crosses it, pieces of
 a divider that page-wide line removal left in the ink go, and line pixels inside the cells (an
 upright stroke taken for a box side) come back. Every piece whose centre of mass lies in the
-region goes to it, whole; the rest of the page is segmented as usual without it. A comb's cells split its ink
-into digits, so touching digits across a divider need no guessing; a frame's or an unframed
-field's ink is segmented like a small page.
+region goes to it, whole; the rest of the page is segmented as usual without it. A comb's cells
+split its ink into digits, so touching digits across a divider need no guessing; a frame's or an
+unframed field's ink is segmented like a small page.
 """
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ SPLIT_WIDTH = 1.3  # x cell pitch: a component narrower than this is one digit, 
 CUT_REACH = 0.3  # x cell pitch: how far from the divider touching digits may be cut
 FULL_SPLIT_SHARE, FULL_SPLIT_WIDTH = 0.15, 0.9  # the same where every cell is to be written
 OWN = 0.3  # x cell height: a piece at least this tall is (part of) a digit of its own
-ALONG_LINE = 0.3  # x digit height: a digit along a frame line this far may have a stroke hidden in it
 SPECK = 0.12  # x cell height: a cell's ink smaller than this both ways is a speck
 SLIVER = 0.08  # x cell height: ink this thin along a cell's edge is left of the printed line
 EDGE = 0.2  # x cell height: how near the top or bottom a flat sliver lies
@@ -95,13 +94,12 @@ def _grow(dark: np.ndarray, lo: int, hi: int, along: slice, vertical: bool, shar
     return lo, hi
 
 
-def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
     """``dark`` (ink and line pixels over ``crop``) without ``frame``'s printed lines, except
     where a pen stroke crosses them: stroke ink touching the line on both sides (above and below
     a horizontal line, left and right of an upright one) in the same place. The frame's geometry
     is known here, so this also takes out the pieces of lines (a divider cut by a crossing
-    digit) that page-wide line removal left in the ink. Also returns the pixels taken out of
-    the horizontal lines and of the upright ones (where a stroke may hide along a line)."""
+    digit) that page-wide line removal left in the ink."""
     band = LINE_BAND
     height, width = dark.shape
     limit = max(3, frame.inner.y - frame.box.y)
@@ -138,11 +136,7 @@ def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> tuple[np.ndarray, 
         before = strokes[max(0, y0 - TOUCH):y0, left:right].any(axis=0)
         after = strokes[y1:y1 + TOUCH, left:right].any(axis=0)
         keep[y0:y1, np.flatnonzero(_near(before) & _near(after)) + left] = True
-    removed = dark & lines & ~keep
-    flat = np.zeros(dark.shape, bool)
-    for y0, y1 in (top_band, bottom_band):
-        flat[y0:y1] = True
-    return strokes | (dark & lines & keep), removed & flat, removed & ~flat
+    return strokes | (dark & lines & keep)
 
 
 def _owner(centres: np.ndarray, regions: list[Region]) -> np.ndarray:
@@ -159,19 +153,17 @@ def _owner(centres: np.ndarray, regions: list[Region]) -> np.ndarray:
 
 @dataclass
 class RegionInk:
-    """A region's ink: ``mask`` (bool) over ``crop`` (page pixels), empty when nothing is there;
-    for a frame, the pixels taken out as its horizontal (``flat``) and upright (``upright``) lines."""
+    """A region's ink: ``mask`` (bool) over ``crop`` (page pixels), empty when nothing is there."""
 
     crop: Box
     mask: np.ndarray
-    flat: np.ndarray | None = None
-    upright: np.ndarray | None = None
 
 
-def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk:
+def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list[Box]) -> RegionInk:
     """A frame's ink: ink and line pixels around it, its printed lines stripped (strokes crossing
     them kept, so a digit written across the frame is whole again), the pieces whose centre of
-    mass lies in the frame, and the digit-sized pieces touching it from outside."""
+    mass lies in the frame, and the digit-sized pieces touching it from outside (unless their
+    centre lies in one of the ``others`` regions)."""
     height, width = ink.shape
     margin = round(MARGIN * region.box.h)
     b = region.box
@@ -179,7 +171,7 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk
     if crop.w == 0 or crop.h == 0:
         return RegionInk(crop, np.zeros((crop.h, crop.w), bool))
     window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
-    clean, flat, upright = strip_frame(ink[window] | lines[window], region.frame, crop)
+    clean = strip_frame(ink[window] | lines[window], region.frame, crop)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
     cx, cy = centroids[1:, 0] + crop.x, centroids[1:, 1] + crop.y
     inside = (cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)
@@ -188,9 +180,10 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region) -> RegionInk
     w, h = stats[1:, 2], stats[1:, 3]
     touching = ((x <= b.right + 2) & (x + w >= b.x - 2) & (y <= b.bottom + 2) & (y + h >= b.y - 2)
                 & (w <= b.h) & (h <= b.h))
+    for o in others:
+        touching &= ~((cx >= o.x) & (cx < o.right) & (cy >= o.y) & (cy < o.bottom))
     members = np.flatnonzero(inside | touching) + 1
-    mask = np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool)
-    return RegionInk(crop, mask, flat, upright)
+    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool))
 
 
 def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple[np.ndarray, list[RegionInk]]:
@@ -205,7 +198,7 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
     owner, labels, stats = None, None, None
     for i, region in enumerate(regions):
         if region.frame is not None:
-            taken = _framed_ink(ink, lines, region)
+            taken = _framed_ink(ink, lines, region, [r.box for r in regions if r is not region])
         else:
             if owner is None:
                 n, labels, stats, centroids = cv2.connectedComponentsWithStats(
@@ -218,6 +211,9 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
             taken = RegionInk(crop, np.isin(window, members) if len(members) else np.zeros(window.shape, bool))
         c = taken.crop
         rest[c.y: c.bottom, c.x: c.right] &= ~taken.mask
+        if region.frame is not None:  # what is left inside a frame is pieces of its lines
+            b = _clip(region.frame.box, width, height)
+            rest[b.y: b.bottom, b.x: b.right] = False
         out.append(taken)
     return rest, out
 
@@ -343,30 +339,6 @@ def box_marks(ink: RegionInk, score: Scorer | None) -> list[Component]:
     return sorted(marks, key=lambda c: c.box.x + c.box.w / 2)
 
 
-def _along_line(mark: Component, ink: RegionInk) -> bool:
-    """Whether ``mark`` lies along a printed line for a good stretch (ALONG_LINE x its height,
-    in columns next to a horizontal line or rows next to an upright one): a stroke may hide in
-    the line there (the base of a 2, the top of a 0 or a 7), so its shape is in doubt."""
-    if ink.flat is None or ink.upright is None:
-        return False
-    b, c = mark.box, ink.crop
-    height, width = ink.flat.shape
-    y0, x0 = b.y - c.y, b.x - c.x
-    ya, yb, xa, xb = max(0, y0 - 1), min(height, y0 + b.h + 1), max(0, x0 - 1), min(width, x0 + b.w + 1)
-    mask = np.zeros((yb - ya, xb - xa), bool)
-    mask[y0 - ya: y0 - ya + b.h, x0 - xa: x0 - xa + b.w] = mark.mask
-    kernel = np.ones((3, 3), np.uint8)
-    flat = cv2.dilate(ink.flat[ya:yb, xa:xb].view(np.uint8), kernel).view(bool) & mask
-    upright = cv2.dilate(ink.upright[ya:yb, xa:xb].view(np.uint8), kernel).view(bool) & mask
-    stretch = ALONG_LINE * b.h
-    return bool(flat.any(axis=0).sum() >= stretch or upright.any(axis=1).sum() >= stretch)
-
-
 def region_marks(region: Region, ink: RegionInk, score: Scorer | None) -> list[Component]:
-    """The marks of one region in reading order; a digit lying along the frame's lines for a
-    good stretch is marked doubtful (part of it may be hidden in the line)."""
-    marks = comb_marks(region, ink) if region.cells else box_marks(ink, score)
-    for mark in marks:
-        if mark.separator is None and not mark.doubtful and _along_line(mark, ink):
-            mark.doubtful = True
-    return marks
+    """The marks of one region in reading order."""
+    return comb_marks(region, ink) if region.cells else box_marks(ink, score)

@@ -23,7 +23,7 @@ registered to the reference image first, so shifted, scaled or rotated scans sti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 

@@ -15,6 +15,9 @@ Each mark is judged against its string's line: height ``H`` (median digit height
 
 Separators first or last in a string are noise (a speck before a field, a full stop after an
 amount) and are dropped, as are small marks that match no separator: too small to be a digit.
+Two separators in a row never occur in a date, amount or phone number: one of them is a speck or
+a broken piece of a digit, so only the larger is kept and the digits beside it are marked
+``doubtful`` (the dropped piece may have belonged to one of them).
 """
 from __future__ import annotations
 
@@ -136,6 +139,25 @@ def choose_slashes(margins: list[float]) -> set[int]:
     return best
 
 
+def collapse_runs(string: list[Component]) -> list[Component]:
+    """The string with each run of consecutive separators reduced to its largest mark (by
+    ink); where such a run lies between two digits, both are marked doubtful. (A run at either
+    end is end noise, dropped anyway.)"""
+    out: list[Component] = []
+    collapsed = False
+    for comp in string:
+        if comp.separator is not None and out and out[-1].separator is not None:
+            if comp.area > out[-1].area:
+                out[-1] = comp
+            collapsed = True
+            continue
+        if collapsed and len(out) >= 2:
+            comp.doubtful = out[-2].doubtful = True
+        collapsed = False
+        out.append(comp)
+    return out
+
+
 def label_separators(string: list[Component], marks: set[int], height: float, top: float,
                      base: float) -> list[Component]:
     """The string (in reading order) with separators labelled, unrecognised small marks and
@@ -148,6 +170,7 @@ def label_separators(string: list[Component], marks: set[int], height: float, to
                 max(comp.box.w, comp.box.h) < NOISE_SIZE * height or comp.box.w >= 2.5 * comp.box.h):
             continue  # a speck or a bit of line, too small to be a digit
         out.append(comp)
+    out = collapse_runs(out)
     for end in (0, -1):
         while out and out[end].separator is not None:
             out.pop(end)

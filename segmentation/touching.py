@@ -53,14 +53,6 @@ ONE_SPREAD = 0.15    # a '1' spreading more than this (x std / height, deslanted
 OTHER_SPREAD = 0.07  # other digits spreading less than this are slivers
 SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its crop
 DOUBT_MARGIN = 0.5   # log-probability lead of whole over split (or back) below which it is doubtful
-# Width / height of each digit's ink box (MNIST training digits: median, and std of its log).
-# Two touching digits read as one are far wider than that digit usually is (median 2.6 std
-# above it, against 0.8 for a wide single digit): a crop's aspect beyond ASPECT_FREE std costs
-# ASPECT_COST x half its squared excess, like a Gaussian log-likelihood.
-DIGIT_ASPECTS = ((0.90, 0.20), (0.39, 0.46), (0.93, 0.23), (0.79, 0.22), (0.78, 0.22),
-                 (0.92, 0.27), (0.72, 0.22), (0.76, 0.22), (0.75, 0.23), (0.67, 0.21))
-ASPECT_FREE = 1.5
-ASPECT_COST = 0.5
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -235,14 +227,6 @@ def shape_penalty(label: int, mask: np.ndarray) -> float:
     return 0.0
 
 
-def aspect_penalty(label: int, crop: np.ndarray) -> float:
-    """Log-probability handicap of a (tight) crop whose width / height is unusual for the
-    digit the classifier reads in it (see DIGIT_ASPECTS)."""
-    median_aspect, spread_ = DIGIT_ASPECTS[label]
-    z = abs(np.log(crop.shape[1] / max(1, crop.shape[0])) - np.log(median_aspect)) / spread_
-    return ASPECT_COST * 0.5 * max(0.0, z - ASPECT_FREE) ** 2
-
-
 def strokes_crossed(mask: np.ndarray, cut: np.ndarray) -> int:
     """How many separate runs of ink the cut passes through (pixels just right of it)."""
     h, w = mask.shape
@@ -342,8 +326,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     if jobs:
         probs = np.asarray(score(batch_to_mnist(crops)), np.float64)[:, :10]
         best_digit = np.log(np.clip(probs.max(axis=1), 1e-6, 1.0))
-        best_digit -= [shape_penalty(int(k), crop) + aspect_penalty(int(k), crop)
-                       for k, crop in zip(probs.argmax(axis=1), crops)]
+        best_digit -= [shape_penalty(int(k), crop) for k, crop in zip(probs.argmax(axis=1), crops)]
         for s, c, job in jobs:
             comp = job.component
             values = []

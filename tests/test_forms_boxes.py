@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 
 from forms.boxes import find_frames
-from forms.regions import Region, comb_marks, from_frame, region_marks, take_ink
+from forms.regions import Region, comb_marks, from_frame, take_ink
 from pipeline.results import Box
 
 
@@ -158,18 +158,3 @@ def test_line_pieces_left_in_the_ink_are_stripped():
     (mark,) = comb_marks(region, taken)
     assert mark.box.x >= 155 and mark.box.h <= 33  # the circle alone
 
-
-def test_digits_along_a_line_are_doubtful():
-    lines = canvas()
-    frame(lines, 100, 100, 300, 60, t=3)
-    ink = np.zeros(lines.shape, np.uint8)
-    cv2.line(ink, (130, 115), (150, 115), 1, 3)  # a '2' whose base runs along the bottom line,
-    cv2.line(ink, (150, 115), (130, 155), 1, 3)  # half in it
-    cv2.line(ink, (130, 156), (160, 156), 1, 3)
-    cv2.line(ink, (230, 115), (230, 156), 1, 3)  # a '1' standing on the line at one point
-    ink = ink.astype(bool)
-    (found,) = find_frames(lines > 0)
-    region = from_frame(found)
-    _, (taken,) = take_ink(ink, lines > 0, [region])
-    two, one = region_marks(region, taken, None)
-    assert two.doubtful and not one.doubtful

@@ -103,6 +103,23 @@ def encrypted_pdf() -> bytes:
                extra_objects=(encrypt,))
 
 
+def tiff_with_damaged_second_page() -> bytes:
+    """A two-page TIFF whose second page directory lost its width and height tags (Pillow
+    fails while counting the pages: found by benchmarks/fuzz.py)."""
+    buffer = io.BytesIO()
+    frames = [Image.fromarray(card()), Image.new("L", (40, 30), 0)]
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
+    data = bytearray(buffer.getvalue())
+    assert data[:4] == b"II*\x00"  # little-endian, as Pillow writes
+    first = struct.unpack_from("<I", data, 4)[0]
+    second = struct.unpack_from("<I", data, first + 2 + 12 * struct.unpack_from("<H", data, first)[0])[0]
+    for k in range(struct.unpack_from("<H", data, second)[0]):
+        entry = second + 2 + 12 * k
+        if struct.unpack_from("<H", data, entry)[0] in (256, 257):  # ImageWidth, ImageLength
+            struct.pack_into("<H", data, entry, 65000)  # an unknown tag instead
+    return bytes(data)
+
+
 def many_pages_pdf(n: int = 500) -> bytes:
     """``n`` tiny (10 x 10 pt) blank pages, written by hand: instant to make."""
     return pdf(["0 0 10 10"] * n)
@@ -121,7 +138,8 @@ def card(size: tuple[int, int] = (120, 60)) -> np.ndarray:
     return image
 
 
-# What each input of the batch must give: ("ok", pages) or ("error", words in the reason).
+# What each input of the batch must give: ("ok", pages), ("error", words in the reason) or
+# ("partial", (pages read, words in the reason of the page that failed)).
 Expected = dict[str, tuple[str, object]]
 
 
@@ -181,6 +199,8 @@ def make_corpus(folder: Path) -> Expected:
                  "rgba.png", "palette.png"]:
         expected[name] = ("ok", 1)
     expected["pages.tif"] = ("ok", 3)
+    (folder / "damaged_page2.tif").write_bytes(tiff_with_damaged_second_page())
+    expected["damaged_page2.tif"] = ("partial", (1, "page 2 of the image is damaged"))
 
     # PDFs: encrypted, corrupted, 500 pages (over the --max-pages 100 of the batch run).
     (folder / "locked.pdf").write_bytes(encrypted_pdf())
@@ -239,10 +259,13 @@ def test_every_bad_input_is_one_plain_row_in_errors_csv(batch):
     expected, done, out, _ = batch
     errors = read_csv(out / "errors.csv")
     bad = {name: words for name, (kind, words) in expected.items() if kind == "error"}
+    bad |= {name: what[1] for name, (kind, what) in expected.items() if kind == "partial"}
     assert sorted(errors["file"]) == sorted(bad), errors.to_string()
     for row in errors.itertuples():
         reason = row.error
         assert bad[row.file].lower() in reason.lower(), (row.file, reason)
+        if expected[row.file][0] == "partial":
+            assert row.page == expected[row.file][1][0] + 1, (row.file, row.page)
         assert not PYTHON_ERROR.search(reason) and "\n" not in reason, (row.file, reason)
         assert len(reason) >= 10
 
@@ -251,8 +274,9 @@ def test_odd_but_valid_inputs_are_read(batch):
     expected, done, out, _ = batch
     pages = read_csv(out / "pages.csv")
     counts = pages.groupby("file")["page"].apply(sorted).to_dict()
-    for name, (kind, n_pages) in expected.items():
-        if kind == "ok":
+    for name, (kind, what) in expected.items():
+        if kind in ("ok", "partial"):
+            n_pages = what if kind == "ok" else what[0]
             assert counts.get(name) == list(range(1, n_pages + 1)), (name, counts.get(name))
     assert "x.png" not in counts  # the folder itself is no input
 
@@ -298,6 +322,15 @@ def test_limit_options_each_refuse_with_their_limit(tmp_path):
     assert "too large" in errors["heavy.png"] and "MiB" in errors["heavy.png"]
     assert "0.05" in errors["heavy.png"], errors["heavy.png"]  # the limit, not "0 MiB"
     assert "small.png" in set(read_csv(tmp_path / "out" / "pages.csv")["file"])
+
+
+def test_pages_before_a_damaged_page_are_kept(tmp_path):
+    (tmp_path / "two.tif").write_bytes(tiff_with_damaged_second_page())
+    stream = iter_pages(tmp_path / "two.tif")
+    number, page = next(stream)
+    assert number == 1 and page.shape == (60, 120)
+    with pytest.raises(InputError, match="page 2 of the image is damaged"):
+        next(stream)
 
 
 def test_default_limits_are_sane():

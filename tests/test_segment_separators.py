@@ -98,3 +98,32 @@ def test_lean_of_lines():
     m[:] = 0
     cv2.line(m, (30, 55), (30, 5), 1, 3)
     assert abs(lean(m.astype(bool))[0]) < 2
+
+
+def _mark(x: int, w: int, h: int, separator: str | None) -> Component:
+    return Component(Box(x, 0, w, h), np.ones((h, w), bool), separator)
+
+
+def test_adjacent_separators_collapse_to_the_larger_and_flag_neighbours():
+    from segmentation.separators import collapse_runs
+    # "7 . . 5": a full stop and a speck-sized second '.' (a broken dot) between two digits.
+    seven, dot, speck, five = (_mark(0, 20, 30, None), _mark(25, 6, 6, "."),
+                               _mark(33, 3, 3, "."), _mark(40, 20, 30, None))
+    out = collapse_runs([seven, dot, speck, five])
+    assert out == [seven, dot, five]
+    assert seven.doubtful and five.doubtful
+
+
+def test_single_separators_are_left_alone():
+    from segmentation.separators import collapse_runs
+    marks = [_mark(0, 20, 30, None), _mark(25, 6, 6, "."), _mark(35, 20, 30, None),
+             _mark(60, 6, 6, ","), _mark(70, 20, 30, None)]
+    assert collapse_runs(marks) == marks
+    assert not any(m.doubtful for m in marks)
+
+
+def test_separator_run_at_an_end_is_not_flagged():
+    from segmentation.separators import collapse_runs
+    digit = _mark(0, 20, 30, None)
+    out = collapse_runs([digit, _mark(25, 6, 6, "."), _mark(33, 4, 4, ".")])
+    assert len(out) == 2 and not digit.doubtful
