@@ -17,7 +17,7 @@ from pipeline.scale import grow, pow2_factor, shrink
 METHODS = ("sauvola", "otsu", "adaptive")
 MIN_CONTRAST = 40  # grey levels below paper white (255) that any ink must reach
 DARK_INK = 80  # grey levels at or below this are ink whatever surrounds them (thick strokes)
-STRONG_INK = 150  # grey levels at or below this always count as a stroke core
+STRONG_INK = 160  # grey levels at or below this always count as a stroke core (thin pen strokes core at 150-190)
 GROW = 2  # px around stroke cores where lighter candidate pixels (stroke edges) are kept
 SAUVOLA_K = 0.2  # Sauvola's sensitivity; larger suppresses more low-contrast background
 SAUVOLA_R = 128.0  # dynamic range of the standard deviation for uint8 images

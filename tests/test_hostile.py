@@ -255,6 +255,15 @@ def test_batch_exit_code_and_no_traceback(batch):
     assert (out / "errors.csv").is_file()
 
 
+@pytest.mark.xfail(strict=False, reason="pipeline/run.py count_pages opens every input with "
+                   "Image.open outside pipeline.load's warning guard (and with every Pillow "
+                   "plugin): the 169-megapixel huge.png prints a DecompressionBombWarning with "
+                   "its source line on stderr")
+def test_batch_stderr_has_no_python_warnings(batch):
+    _, done, _, _ = batch
+    assert not re.search(r"\w+Warning: ", done.stderr), done.stderr[-2000:]
+
+
 def test_every_bad_input_is_one_plain_row_in_errors_csv(batch):
     expected, done, out, _ = batch
     errors = read_csv(out / "errors.csv")
