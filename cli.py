@@ -64,8 +64,11 @@ def _run(args: argparse.Namespace) -> int:
         print("error: --dpi must be between 30 and 1200", file=sys.stderr)
         return EXIT_USAGE
     limits = Limits()
+    if any(value is not None and value <= 0 for value in (args.max_pixels, args.max_pages, args.max_mb)):
+        print("error: --max-pixels, --max-pages and --max-mb must be positive", file=sys.stderr)
+        return EXIT_USAGE
     overrides = {"max_pixels": args.max_pixels, "max_pages": args.max_pages,
-                 "max_bytes": int(args.max_mb * 2**20) if args.max_mb else None}
+                 "max_bytes": int(args.max_mb * 2**20) if args.max_mb is not None else None}
     limits = Limits(**{**vars(limits), **{k: v for k, v in overrides.items() if v is not None}})
     read = ReadOptions(binarization=args.binarization, deskew=not args.no_deskew,
                        remove_lines=not args.keep_lines, threshold=args.threshold,

@@ -92,7 +92,8 @@ def profile_pages(paths: list[Path], options: ReadOptions = ReadOptions()) -> st
              f"inputs per page (read_page {total / n:.3f} s/page + decode {clock.cpu['load (decode)'] / n:.3f} s):"]
     for name, cpu in sorted(clock.cpu.items(), key=lambda kv: -kv[1]):
         share = cpu / (total + clock.cpu["load (decode)"])
-        lines.append(f"  {name:24s} {cpu / n * 1000:8.1f} ms/page  {share:6.1%}  ({clock.calls[name] / n:.1f} calls/page)")
+        lines.append(f"  {name:24s} {cpu / n * 1000:8.1f} ms/page  {share:6.1%}  "
+                     f"({clock.calls[name] / n:.1f} calls/page)")
     # Hot functions, by their own CPU time (cProfile adds overhead to many small calls: the stage
     # figures above are the ones to trust; this says where inside a stage to look).
     profiler = cProfile.Profile(time.process_time)  # CPU time: wall time on a busy machine misleads

@@ -156,3 +156,21 @@ def train_models(options, data: TrainData, started: float) -> tuple[keras.Model,
         histories.append(history)
     model = members[0] if len(members) == 1 else ensemble_model(members)
     return model, histories
+
+
+def load_models(paths: list) -> tuple[keras.Model, list[dict]]:
+    """Saved Keras models (several are averaged into one ensemble) and, for each, the model card
+    its training run wrote beside it (empty when there is none)."""
+    import json
+    from pathlib import Path
+
+    models, cards = [], []
+    for path in map(Path, paths):
+        models.append(keras.models.load_model(path))
+        card_path, metrics_path = path.with_name("model_card.json"), path.with_name("metrics.json")
+        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+        training = card.setdefault("training", {})
+        if "history" not in training and metrics_path.is_file():  # the run's per-epoch curves
+            training["history"] = json.loads(metrics_path.read_text()).get("history", [])
+        cards.append(card)
+    return (models[0] if len(models) == 1 else ensemble_model(models)), cards

@@ -40,6 +40,7 @@ class TrainOptions:
     patience: int = 5
     time_budget_min: float = 28.0        # per member, in CPU time / cores; compresses the schedule (0: off)
     limit: int | None = None             # use only the first N training digits (quick runs)
+    from_keras: list[Path] | None = None  # skip fitting: release these saved models (averaged)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +68,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="minutes of machine time per model (CPU time / cores, so other jobs on a "
                              "shared machine do not count); the schedule is shortened to fit (0: off)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N digits only")
+    parser.add_argument("--from-keras", type=Path, nargs="+", default=None, metavar="MODEL.keras",
+                        help="skip fitting: calibrate, export, evaluate and report saved Keras models "
+                             "(a run's model.keras; several are averaged into one ensemble)")
 
 
 def options_from_args(args: argparse.Namespace) -> TrainOptions:
@@ -77,7 +81,7 @@ def options_from_args(args: argparse.Namespace) -> TrainOptions:
         ensemble=args.ensemble, out=args.out,
         report=args.report, validation_size=args.validation_size, nondigits=args.nondigits,
         augment=not args.no_augment, patience=args.patience, time_budget_min=args.time_budget,
-        limit=args.limit)
+        limit=args.limit, from_keras=args.from_keras)
 
 
 def train(options: TrainOptions) -> dict:
@@ -87,14 +91,17 @@ def train(options: TrainOptions) -> dict:
 
     started, started_cpu, budget_start = time.time(), time.process_time(), fit.budget_clock()
     data = fit.prepare_data(options)
-    model, histories = fit.train_models(options, data, budget_start)
-    train_seconds = time.time() - started
-    cpu_seconds = time.process_time() - started_cpu
-    report = options.report or Path("runs") / f"{options.arch}-seed{options.seed}"
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     machine = f"{platform.machine()} CPU, {len(os.sched_getaffinity(0))} cores"
-    metrics = release.finish(options, data, model, histories, (train_seconds, cpu_seconds),
-                             Path(report), command, machine)
+    if options.from_keras:
+        model, previous = fit.load_models(options.from_keras)
+        training = release.previous_training(previous, command)
+    else:
+        model, histories = fit.train_models(options, data, budget_start)
+        training = release.training_record(options, histories, time.time() - started,
+                                           time.process_time() - started_cpu, command, machine)
+    report = options.report or Path("runs") / f"{options.arch}-seed{options.seed}"
+    metrics = release.finish(options, data, model, training, Path(report))
     print(summary(metrics, Path(options.out), Path(report)))
     return metrics
 

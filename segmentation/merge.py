@@ -35,6 +35,9 @@ MAX_ASPECT = 1.6          # union width / union height
 CLOSE_SMALL = 0.6         # smaller piece height / line height at most, close pieces
 CLOSE_DISTANCE = 1.5      # pixel distance / pen width at most, close pieces
 MAX_ALONE_ASPECT = 4.0    # union height / width when there is no neighbour to compare with
+# Judging a pair looks at every mark on the page, so merging is quadratic. A page of handwriting
+# has hundreds of marks; tens of thousands means noise or texture, where merging is pointless.
+MAX_MARKS = 5000
 
 
 class _UnionFind:
@@ -180,6 +183,8 @@ def merge_pieces(lab: Labeled, keep: np.ndarray, scale: PageScale) -> list[list[
     component appears in exactly one group.
     """
     idx = np.flatnonzero(keep)
+    if len(idx) > MAX_MARKS:
+        return [[int(i)] for i in idx]
     boxes = lab.boxes[idx]
     uf = _UnionFind(len(idx))
     # Box of each group at its root, zeros elsewhere: neighbours are judged as merged so far

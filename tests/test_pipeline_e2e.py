@@ -80,3 +80,4 @@ def test_bad_usage_exits_2(tmp_path):
     assert cli("run", str(tmp_path / "missing")).returncode == 2
     assert cli("run", str(SAMPLES), "--threshold", "7").returncode == 2
     assert cli("frobnicate").returncode == 2
+    assert cli("run", str(SAMPLES), "--max-mb", "0").returncode == 2
