@@ -14,8 +14,8 @@ from pipeline.results import DIGIT_COLUMNS, STRING_COLUMNS
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 # Floors well under the measured figures (README), so a regression shows but noise does not.
-MIN_STRING_ACCURACY = 0.80
-MIN_UNFLAGGED_ACCURACY = 0.95
+MIN_STRING_ACCURACY = 0.78
+MIN_UNFLAGGED_ACCURACY = 0.92
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
