@@ -39,6 +39,9 @@ class AugmentConfig:
     p_raw: float = 0.15                        # keep the original image untouched
 
 
+DEFAULT = AugmentConfig()
+
+
 def _affine(rng: np.random.Generator, cfg: AugmentConfig, src: int) -> np.ndarray:
     """2x3 matrix mapping a ``src``-sized image to the centre of the 2x canvas."""
     angle = math.radians(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
@@ -118,8 +121,9 @@ def post_jitter(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
     return cv2.warpAffine(image, matrix, (28, 28), flags=cv2.INTER_LINEAR, borderValue=0.0)
 
 
-def augment_one(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
+def augment_one(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig | None = None) -> np.ndarray:
     """One (28, 28) float32 [0, 1] ink-bright image -> an augmented, re-normalised copy."""
+    cfg = cfg or DEFAULT
     image = np.asarray(image, np.float32)
     if rng.random() < cfg.p_raw:
         return image.copy()
@@ -142,8 +146,9 @@ def augment_one(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig 
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
+def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig | None = None) -> np.ndarray:
     """:func:`augment_one` over (N, 28, 28) float32 images; shape and [0, 1] range are kept."""
+    cfg = cfg or DEFAULT
     out = np.empty((len(images), 28, 28), np.float32)
     for i, image in enumerate(images):
         out[i] = augment_one(image, rng, cfg)

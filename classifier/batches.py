@@ -15,7 +15,7 @@ from classifier.augment import AugmentConfig, augment_batch
 
 
 def training_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
-                     augment: bool = True, config: AugmentConfig = AugmentConfig()) -> tf.data.Dataset:
+                     augment: bool = True, config: AugmentConfig | None = None) -> tf.data.Dataset:
     """Endless dataset of ``(batch_size, 28, 28)`` float32 batches; use with ``steps_per_epoch``."""
     images = np.asarray(images, np.float32)
     labels = np.asarray(labels, np.int32)

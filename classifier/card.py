@@ -61,7 +61,8 @@ def write_markdown(card: dict, folder: Path) -> Path:
         f"| held-out non-digit crops flagged | {_pct(m.get('nondigit_flag_rate'))} |",
         f"| MNIST test digits flagged | {_pct(m.get('mnist_test_flag_rate'))} |",
         f"| USPS test digits flagged | {_pct(m.get('usps_test_flag_rate'))} |",
-        f"| ECE on MNIST test, before / after temperature | {_pct(m.get('ece_test_before'))} / {_pct(m.get('ece_test_after'))} |",
+        f"| ECE on MNIST test, before / after temperature | {_pct(m.get('ece_test_before'))} / "
+        f"{_pct(m.get('ece_test_after'))} |",
         f"| ECE on validation, before / after | {_pct(m.get('ece_val_before'))} / {_pct(m.get('ece_val_after'))} |",
         "",
         "ECE uses 15 confidence bins. The temperature is fitted for log-likelihood on validation "

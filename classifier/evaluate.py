@@ -2,8 +2,8 @@
 standard evaluation sets (MNIST test, USPS through ``to_mnist``, held-out non-digits)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -60,7 +60,7 @@ def nondigit_metrics(probs: np.ndarray, threshold: float) -> dict:
     """Scores on non-digit crops: flagged (not accepted as a digit) and predicted '?'."""
     return {"flag_rate": float(1.0 - accept_mask(probs, threshold).mean()),
             "predicted_not_digit": float((probs.argmax(axis=1) == NOT_A_DIGIT).mean()),
-            "count": int(len(probs))}
+            "count": len(probs)}
 
 
 def usps_as_crops(folder: str | Path, split: str = "test") -> tuple[np.ndarray, np.ndarray]:

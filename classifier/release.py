@@ -11,8 +11,7 @@ import numpy as np
 
 from classifier import card as model_card
 from classifier import reports
-from classifier.calibration import (choose_threshold, error_reject_curve,
-                                    expected_calibration_error, fit_temperature, softmax)
+from classifier.calibration import choose_threshold, error_reject_curve, expected_calibration_error, fit_temperature, softmax
 from classifier.datasets import load_mnist, mnist_checksums
 from classifier.evaluate import LABELS, evaluate_all
 from classifier.export import to_tflite

@@ -52,7 +52,7 @@ def curves_png(histories: list[dict], path: Path) -> None:
     for i, h in enumerate(histories):
         epochs = np.arange(1, len(h["loss"]) + 1)
         tag = f" #{i + 1}" if len(histories) > 1 else ""
-        for ax, key in zip(axes, ("accuracy", "loss")):
+        for ax, key in zip(axes, ("accuracy", "loss"), strict=True):
             ax.plot(epochs, h[key], "-", label=f"train{tag}")
             ax.plot(epochs, h[f"val_{key}"], "--", label=f"validation{tag}")
     axes[0].set_ylabel("accuracy")
@@ -79,7 +79,7 @@ def misclassified_png(images: np.ndarray, labels: np.ndarray, probs: np.ndarray,
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5))
     for ax in np.ravel(axes):
         ax.axis("off")
-    for ax, i in zip(np.ravel(axes), wrong):
+    for ax, i in zip(np.ravel(axes)[: len(wrong)], wrong, strict=True):
         ax.imshow(images[i], cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"{LABELS[labels[i]]}→{LABELS[predicted[i]]} {probs[i, predicted[i]]:.2f}", fontsize=8)
     fig.suptitle(f"Worst mistakes on MNIST test ({len(np.nonzero(predicted != labels)[0])} in all): true→predicted")

@@ -37,6 +37,7 @@ class TrainOptions:
     validation_size: int = 6000
     nondigits: int = 6000
     augment: bool = True
+    bn_momentum: float = 0.99            # 0.9 for short runs (a few hundred steps)
     patience: int = 5
     time_budget_min: float = 28.0        # per member, in CPU time / cores; compresses the schedule (0: off)
     limit: int | None = None             # use only the first N training digits (quick runs)
@@ -63,6 +64,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nondigits", type=int, default=TrainOptions.nondigits,
                         help="generated non-digit training crops (class '?')")
     parser.add_argument("--no-augment", action="store_true")
+    parser.add_argument("--bn-momentum", type=float, default=TrainOptions.bn_momentum,
+                        help="batch-norm momentum; use 0.9 for runs of only a few hundred steps")
     parser.add_argument("--patience", type=int, default=TrainOptions.patience, help="early-stopping patience")
     parser.add_argument("--time-budget", type=float, default=TrainOptions.time_budget_min,
                         help="minutes of machine time per model (CPU time / cores, so other jobs on a "
@@ -80,7 +83,7 @@ def options_from_args(args: argparse.Namespace) -> TrainOptions:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
         ensemble=args.ensemble, out=args.out,
         report=args.report, validation_size=args.validation_size, nondigits=args.nondigits,
-        augment=not args.no_augment, patience=args.patience, time_budget_min=args.time_budget,
+        augment=not args.no_augment, bn_momentum=args.bn_momentum, patience=args.patience, time_budget_min=args.time_budget,
         limit=args.limit, from_keras=args.from_keras)
 
 

@@ -7,7 +7,7 @@ a divider that page-wide line removal left in the ink go, and line pixels inside
 upright stroke taken for a box side) come back. Every piece whose centre of mass lies in the
 region goes to it, whole; the rest of the page is segmented as usual without it. A comb's cells
 split its ink into digits, so touching digits across a divider need no guessing; a frame's or an
-unframed field's ink is segmented like a small page.
+unframed field's ink is segmented in the same call as the rest of the page (:func:`segment`).
 """
 from __future__ import annotations
 
@@ -64,10 +64,13 @@ def _clip(box: Box, width: int, height: int) -> Box:
     return Box(x0, y0, max(0, min(width, box.right) - x0), max(0, min(height, box.bottom) - y0))
 
 
-def _near(flags: np.ndarray) -> np.ndarray:
-    """1-D bool ``flags`` widened by ALONG either way (a slanted stroke leaves a line a little
-    further along than it entered)."""
-    return np.convolve(flags.astype(np.uint8), np.ones(2 * ALONG + 1, np.uint8), mode="same") > 0
+def _near(flags: np.ndarray, reach: int = ALONG) -> np.ndarray:
+    """1-D bool ``flags`` widened by ``reach`` either way (a slanted stroke leaves a line a
+    little further along than it entered)."""
+    if flags.size == 0:
+        return flags.astype(bool)
+    row = np.ascontiguousarray(flags, dtype=np.uint8).reshape(1, -1)
+    return cv2.dilate(row, np.ones((1, 2 * reach + 1), np.uint8)).ravel() > 0
 
 
 def _grow(dark: np.ndarray, lo: int, hi: int, along: slice, vertical: bool, share: float,
@@ -327,18 +330,41 @@ def comb_marks(region: Region, ink: RegionInk) -> list[Component]:
     return out
 
 
-def box_marks(ink: RegionInk, score: Scorer | None) -> list[Component]:
-    """The marks of a frame's or a field's ink, left to right: segmented like a small page, every
-    string found there joined into one (a field holds one string)."""
-    if not ink.mask.any():
-        return []
-    strings = segment_page(ink.mask, score)
-    x, y = ink.crop.x, ink.crop.y
-    marks = [replace(c, box=Box(c.box.x + x, c.box.y + y, c.box.w, c.box.h))
-             for string in strings for c in string]  # back to page pixels, all else kept
-    return sorted(marks, key=lambda c: c.box.x + c.box.w / 2)
+def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
+            score: Scorer | None) -> tuple[list[list[Component]], list[list[Component]]]:
+    """(the strings of the page outside the regions, the marks of each region in reading order).
 
-
-def region_marks(region: Region, ink: RegionInk, score: Scorer | None) -> list[Component]:
-    """The marks of one region in reading order."""
-    return comb_marks(region, ink) if region.cells else box_marks(ink, score)
+    Combs are cut by their grid. Every other region's ink is segmented together with the rest
+    of the page in one call, its crop stacked below the page far from anything else: the page's
+    scale is then measured on all of its writing as without regions (so small print beside the
+    fields stays small print), and every touching-digit cut is scored in one batch. A region's
+    strings are joined into one (a field holds one string)."""
+    marks: list[list[Component]] = [comb_marks(r, ink) if r.cells else [] for r, ink in zip(regions, inks)]
+    boxed = [i for i, (r, ink) in enumerate(zip(regions, inks)) if not r.cells and ink.mask.any()]
+    if not boxed:
+        return segment_page(rest, score), marks
+    height, width = rest.shape
+    gap = max(inks[i].mask.shape[0] for i in boxed) // 2 + 8
+    tops, y = [], height + gap
+    for i in boxed:
+        tops.append(y)
+        y += inks[i].mask.shape[0] + gap
+    canvas = np.zeros((y, max(width, max(inks[i].mask.shape[1] for i in boxed) + 2 * gap)), bool)
+    canvas[:height, :width] = rest
+    for i, top in zip(boxed, tops):
+        h, w = inks[i].mask.shape
+        canvas[top: top + h, gap: gap + w] = inks[i].mask
+    bottoms = np.asarray([top + inks[i].mask.shape[0] for i, top in zip(boxed, tops)])
+    page: list[list[Component]] = []
+    for string in segment_page(canvas, score):
+        if string[0].box.y < height:
+            page.append(string)
+            continue
+        for c in string:
+            k = min(int(np.searchsorted(bottoms, c.box.y + c.box.h / 2, side="right")), len(boxed) - 1)
+            crop = inks[boxed[k]].crop
+            box = Box(c.box.x - gap + crop.x, c.box.y - tops[k] + crop.y, c.box.w, c.box.h)
+            marks[boxed[k]].append(replace(c, box=box))  # back to page pixels, all else kept
+    for i in boxed:
+        marks[i].sort(key=lambda c: c.box.x + c.box.w / 2)
+    return page, marks

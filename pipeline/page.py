@@ -11,14 +11,14 @@ import cv2
 import numpy as np
 
 from forms.reader import assemble, plan_page
-from forms.regions import region_marks, take_ink
+from forms.regions import segment, take_ink
 from pipeline.geometry import invert, map_box, pad_box
 from pipeline.options import ReadOptions
 from pipeline.overlay import draw_overlay
 from pipeline.preprocess import preprocess
 from pipeline.results import NOT_A_DIGIT, DigitString, Glyph, PageResult, crop_name, overlay_name
 from segmentation.normalize import batch_to_mnist
-from segmentation.segment import Component, segment_page
+from segmentation.segment import Component
 
 
 class Classifier(Protocol):
@@ -38,8 +38,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     # Boxed fields and template fields are read region by region; the rest of the page as before.
     plan = plan_page(prep.gray, prep.lines, page, options.template, options.cheque, options.boxes)
     rest, inks = take_ink(prep.ink, prep.lines, plan.regions)
-    candidates = segment_page(rest, classifier.predict)
-    in_regions = [region_marks(r, ink, classifier.predict) for r, ink in zip(plan.regions, inks)]
+    candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict)
     back = invert(prep.matrix)
 
     digits = [c for string in candidates + in_regions for c in string if c.separator is None]

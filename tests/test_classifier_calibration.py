@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.calibration import (accept_mask, choose_threshold, error_reject_curve,
-                                    expected_calibration_error, fit_temperature, softmax)
+from classifier.calibration import (
+    accept_mask,
+    choose_threshold,
+    error_reject_curve,
+    expected_calibration_error,
+    fit_temperature,
+    softmax,
+)
 
 
 def _overconfident(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

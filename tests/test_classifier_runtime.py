@@ -34,7 +34,7 @@ def test_classifies_fixture_digits(classifier, digits):
     probs = classifier.predict(images)
     assert probs.shape == (200, 11) and probs.dtype == np.float32
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
-    assert (probs.argmax(axis=1) == labels).mean() >= 0.985
+    assert (probs.argmax(axis=1) == labels).sum() >= 198  # the shipped model gets all 200
 
 
 def test_labels_and_threshold(classifier):
