@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -121,7 +122,11 @@ def test_review_with_keyboard_then_export(page, served):
 def test_crop_and_string_excerpt_are_shown(page, served):
     _, url = served
     open_queue(page, url)
-    page.wait_for_function("document.getElementById('crop').naturalWidth > 0")
+    # Poll from Python: wait_for_function evaluates a string, which the app's CSP (no eval) forbids.
+    deadline = time.monotonic() + 10
+    while page.evaluate("() => document.getElementById('crop').naturalWidth") == 0:
+        assert time.monotonic() < deadline, "the crop image never loaded"
+        page.wait_for_timeout(100)
     sync_api.expect(page.locator("#string-canvas")).to_be_visible()
     sync_api.expect(page.locator("#alts button")).to_have_count(3)
     page.locator("#page-link").click()
