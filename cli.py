@@ -95,6 +95,10 @@ def _run(args: argparse.Namespace) -> int:
                          workers=args.workers, progress=not args.quiet, resume=args.resume,
                          engine=args.engine, ray_address=args.ray_address)
     try:
+        # Check the model here, once: a foreign or corrupt file is a usage error, not one per worker.
+        from pipeline.run import shared_classifier
+
+        shared_classifier(read.model_dir)
         summary = run(options)
     except KeyboardInterrupt:
         # Every CSV line on disk is complete: say how to go on rather than print a traceback.

@@ -531,10 +531,6 @@ def test_cli_refuses_a_bad_model_dir_with_exit_code_2(tmp_path, damage):
     assert f"{folder / 'digits.tflite'}: sha256 does not match" in done.stderr
 
 
-@pytest.mark.xfail(strict=False, reason="pipeline/run.py loads the model only in the pool's "
-                   "worker initializer: with workers > 1 a bad model prints one traceback per "
-                   "worker ('Exception in initializer'), every input becomes a row of "
-                   "errors.csv and the exit code is 1, not 2")
 def test_cli_refuses_a_bad_model_dir_with_exit_code_2_with_workers(tmp_path):
     folder = model_copy(tmp_path)
     flip_a_byte(folder / "digits.tflite")
