@@ -61,12 +61,7 @@ def generate_set(out_dir: Path, mnist_dir: Path | None = None, seed: int = 0, n_
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     digit_rng = np.random.default_rng([seed, 0])
-    if digits is not None:
-        source = DigitSource(digits[0], digits[1], digit_rng, legible_only)
-    elif mnist_dir is not None:
-        source = DigitSource.from_folder(mnist_dir, digit_rng, legible_only)
-    else:
-        raise ValueError("pass mnist_dir (the MNIST folder) or digits (test images, labels)")
+    source = DigitSource.from_either(mnist_dir, digits, digit_rng, legible_only)
 
     truth: list[dict] = []
     sources: list[dict] = []

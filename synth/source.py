@@ -61,6 +61,16 @@ class DigitSource:
         images, labels = load_mnist(folder, split="test")
         return cls(images, labels, rng, legible_only)
 
+    @classmethod
+    def from_either(cls, mnist_dir: str | Path | None, digits: tuple[np.ndarray, np.ndarray] | None,
+                    rng: np.random.Generator, legible_only: bool = True) -> "DigitSource":
+        """From ``digits`` (test images, labels) when given, else from the MNIST folder."""
+        if digits is not None:
+            return cls(digits[0], digits[1], rng, legible_only)
+        if mnist_dir is not None:
+            return cls.from_folder(mnist_dir, rng, legible_only)
+        raise ValueError("pass mnist_dir (the MNIST folder) or digits (test images, labels)")
+
     def draw(self, digit: int) -> tuple[int, np.ndarray]:
         """(MNIST test index, 28x28 uint8 image, ink bright) of one digit ``digit``."""
         queue = self._queues[digit]
