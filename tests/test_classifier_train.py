@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,10 @@ def test_tiny_run_writes_a_loadable_model(tmp_path):
     assert not (tmp_path / "models" / "model.keras").exists()
     probs = DigitClassifier(tmp_path / "models").predict(np.zeros((2, 28, 28), np.float32))
     assert probs.shape == (2, 11)
+
+    # Re-release the saved weights (new threshold policy, ensemble of runs...) without refitting.
+    again = train(replace(options, from_keras=[tmp_path / "report" / "model.keras"],
+                          out=tmp_path / "again", report=tmp_path / "again-report"))
+    assert again["mnist_test_accuracy"] == metrics["mnist_test_accuracy"]
+    card_again = json.loads((tmp_path / "again" / "model_card.json").read_text())
+    assert card_again["training"]["epochs_run"] == 1 and card_again["training"]["release_command"]
