@@ -3,6 +3,7 @@ own time, nested stages subtracted), then the hottest functions by cProfile."""
 from __future__ import annotations
 
 import cProfile
+import importlib
 import io
 import pstats
 import time
@@ -21,6 +22,9 @@ from pipeline.run import shared_classifier
 # Names in pipeline.page's namespace worth timing (those missing in this version are skipped).
 STAGES = ("preprocess", "plan_page", "take_ink", "segment_page", "region_marks", "batch_to_mnist",
           "draw_overlay", "_add_crops")
+# Inside segmentation: (module, name, label).
+INNER = (("segmentation.segment", "split_touching", "segment: split_touching (rest)"),
+         ("segmentation.touching", "batch_to_mnist", "segment: touching crops to 28x28"))
 
 
 class StageClock:
@@ -69,6 +73,14 @@ def profile_pages(paths: list[Path], options: ReadOptions = ReadOptions()) -> st
     read_page = page_module.read_page
     timed = _TimedClassifier(classifier, clock)
     originals = {name: getattr(page_module, name) for name in STAGES if hasattr(page_module, name)}
+    inner = []
+    for module_name, name, label in INNER:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            inner.append((module, name, label, getattr(module, name)))
     encode = cv2.imencode
 
     def imencode(ext, image, *args):
@@ -78,6 +90,8 @@ def profile_pages(paths: list[Path], options: ReadOptions = ReadOptions()) -> st
     try:
         for name, fn in originals.items():
             setattr(page_module, name, clock.wrap(name, fn))
+        for module, name, label, fn in inner:
+            setattr(module, name, clock.wrap(label, fn))
         page_module.cv2.imencode = imencode
         started = time.process_time()
         for i, image in enumerate(images):
@@ -86,13 +100,15 @@ def profile_pages(paths: list[Path], options: ReadOptions = ReadOptions()) -> st
     finally:
         for name, fn in originals.items():
             setattr(page_module, name, fn)
+        for module, name, _, fn in inner:
+            setattr(module, name, fn)
         page_module.cv2.imencode = encode
     n = len(images)
     lines = [f"CPU per page by stage, {n} A4 pages at 300 dpi, {timed.digits / n:.0f} classifier "
              f"inputs per page (read_page {total / n:.3f} s/page + decode {clock.cpu['load (decode)'] / n:.3f} s):"]
     for name, cpu in sorted(clock.cpu.items(), key=lambda kv: -kv[1]):
         share = cpu / (total + clock.cpu["load (decode)"])
-        lines.append(f"  {name:24s} {cpu / n * 1000:8.1f} ms/page  {share:6.1%}  "
+        lines.append(f"  {name:34s} {cpu / n * 1000:8.1f} ms/page  {share:6.1%}  "
                      f"({clock.calls[name] / n:.1f} calls/page)")
     # Hot functions, by their own CPU time (cProfile adds overhead to many small calls: the stage
     # figures above are the ones to trust; this says where inside a stage to look).
