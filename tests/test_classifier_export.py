@@ -11,9 +11,20 @@ pytestmark = pytest.mark.slow
 keras = pytest.importorskip("keras", reason="TensorFlow/Keras not installed (pip install .[train])")
 
 
-def test_litert_matches_keras(tmp_path):
+def run_tflite(path, images: np.ndarray) -> np.ndarray:
+    """Outputs of the LiteRT model at ``path`` on one batch of ``images``."""
     from ai_edge_litert.interpreter import Interpreter
 
+    interpreter = Interpreter(model_path=str(path))
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, images.shape, strict=False)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, images)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+def test_litert_matches_keras(tmp_path):
     from classifier.architectures import build_model
     from classifier.calibration import softmax
     from classifier.export import to_tflite
@@ -26,14 +37,7 @@ def test_litert_matches_keras(tmp_path):
     model.fit(images, labels, batch_size=32, epochs=1, verbose=0)
     expected = model.predict(images, batch_size=64, verbose=0)
 
-    path = to_tflite(model, tmp_path / "digits.tflite")
-    interpreter = Interpreter(model_path=str(path))
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(index, images.shape, strict=False)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, images)
-    interpreter.invoke()
-    got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    got = run_tflite(to_tflite(model, tmp_path / "digits.tflite"), images)
 
     assert got.shape == (200, 11)
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
@@ -41,8 +45,6 @@ def test_litert_matches_keras(tmp_path):
 
 
 def test_ensemble_exports_as_one_model(tmp_path):
-    from ai_edge_litert.interpreter import Interpreter
-
     from classifier.architectures import build_model, ensemble_model
     from classifier.export import to_tflite
 
@@ -51,11 +53,5 @@ def test_ensemble_exports_as_one_model(tmp_path):
     ensemble = ensemble_model(members)
     images = load_mnist_fixture()[0][:16].astype(np.float32) / 255.0
     expected = np.mean([m.predict(images, verbose=0) for m in members], axis=0)
-    interpreter = Interpreter(model_path=str(to_tflite(ensemble, tmp_path / "e.tflite")))
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(index, images.shape, strict=False)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, images)
-    interpreter.invoke()
-    got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    got = run_tflite(to_tflite(ensemble, tmp_path / "e.tflite"), images)
     np.testing.assert_allclose(got, expected, atol=1e-4)

@@ -358,17 +358,10 @@ def test_bomb_refused_from_the_header_under_default_limits(tmp_path):
 
 
 def test_pdf_of_500_pages_is_read_page_by_page(tmp_path, monkeypatch):
-    import pdf2image
+    from tests.test_load import spy_on_pdf_renders
 
     (tmp_path / "many.pdf").write_bytes(many_pages_pdf(500))
-    calls = []
-    real = pdf2image.convert_from_path
-
-    def spy(*args, **kwargs):
-        calls.append((kwargs.get("first_page"), kwargs.get("last_page")))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pdf2image, "convert_from_path", spy)
+    calls = spy_on_pdf_renders(monkeypatch)
     stream = iter_pages(tmp_path / "many.pdf", dpi=72)  # under the default limit of 1000 pages
     first = [next(stream) for _ in range(3)]
     assert [number for number, _ in first] == [1, 2, 3]

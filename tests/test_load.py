@@ -188,12 +188,11 @@ def test_two_page_pdf_rendered_at_dpi(tmp_path):
     assert page2[30:70, 30:70].max() < 40 and page2[150:, 150:].min() > 240
 
 
-def test_pdf_pages_are_rendered_one_at_a_time(tmp_path, monkeypatch):
+def spy_on_pdf_renders(monkeypatch) -> list[tuple[int, int]]:
+    """A list that records (first_page, last_page) of every pdf2image render from now on."""
     import pdf2image
 
-    pages_in = [Image.new("L", (50, 50), 255) for _ in range(3)]
-    pages_in[0].save(tmp_path / "three.pdf", save_all=True, append_images=pages_in[1:])
-    calls = []
+    calls: list[tuple[int, int]] = []
     real = pdf2image.convert_from_path
 
     def spy(*args, **kwargs):
@@ -201,6 +200,13 @@ def test_pdf_pages_are_rendered_one_at_a_time(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pdf2image, "convert_from_path", spy)
+    return calls
+
+
+def test_pdf_pages_are_rendered_one_at_a_time(tmp_path, monkeypatch):
+    pages_in = [Image.new("L", (50, 50), 255) for _ in range(3)]
+    pages_in[0].save(tmp_path / "three.pdf", save_all=True, append_images=pages_in[1:])
+    calls = spy_on_pdf_renders(monkeypatch)
     stream = iter_pages(tmp_path / "three.pdf", dpi=72)
     assert next(stream)[0] == 1
     assert calls == [(1, 1)]  # nothing rendered ahead
