@@ -3,6 +3,7 @@
     python cli.py run scans/ --out results/
     python cli.py evaluate results/ --truth samples/truth.csv
     python cli.py train --mnist ../shared/data/mnist
+    python cli.py train --corrections results/results.db   (fine-tune on reviewed digits)
     python cli.py review results/        (then: python cli.py export results/)
 
 Each command imports only what it needs: reading pages never imports TensorFlow.
@@ -134,9 +135,13 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from classifier.train import options_from_args, train
+    from classifier.train import TrainingRefused, options_from_args, train
 
-    train(options_from_args(args))
+    try:
+        train(options_from_args(args))
+    except (TrainingRefused, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_SOME_FAILED
     return EXIT_OK
 
 

@@ -56,7 +56,7 @@ def main() -> int:
         name = f"{arch}-{optimizer}"
         options = TrainOptions(mnist=args.mnist, usps=args.usps, arch=arch, optimizer=optimizer,
                                epochs=args.epochs, seed=args.seed, limit=args.limit,
-                               nondigits=max(200, args.limit // 10), time_budget_min=0,
+                               nondigits=max(200, args.limit // 10), pairs=max(200, args.limit // 10), time_budget_min=0,
                                bn_momentum=args.bn_momentum,
                                out=args.out / name, report=args.out / name / "report")
         m = train(options)

@@ -19,6 +19,16 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
+def _finetune_lines(f: dict | None) -> list[str]:
+    if not f:
+        return []
+    b, a = f["before"], f["after"]
+    return [f"- Fine-tuned on {f['corrections_train']:,} reviewed digits from `{f['corrections']}` "
+            f"({f['corrections_heldout']:,} more held out) mixed with MNIST, with `{f['command']}`: "
+            f"held-out corrections {_pct(b['corrections_heldout'])} -> {_pct(a['corrections_heldout'])}, "
+            f"MNIST test {_pct(b['mnist_test'])} -> {_pct(a['mnist_test'])} (Keras model, before calibration)."]
+
+
 def write_markdown(card: dict, folder: Path) -> Path:
     """Write ``MODEL_CARD.md`` into ``folder`` from the same dictionary."""
     m = card.get("metrics", {})
@@ -46,9 +56,11 @@ def write_markdown(card: dict, folder: Path) -> Path:
         f"{t['batch_size']}, seed {t['seed']}, ensemble of {t['ensemble']}; training time "
         f"{t['seconds'] / 60:.1f} min wall clock ({t.get('cpu_seconds', 0) / 60:.1f} min CPU summed over "
         f"threads) on {t['machine']}, shared with other jobs.",
+        *_finetune_lines(t.get("finetune")),
         f"- Data: MNIST training set minus its last {t['validation_size']:,} images (validation, "
         "used for early stopping, temperature and threshold; the test set is never used for tuning), "
-        f"plus {t['nondigit_train']:,} generated non-digit crops (class '?'). Augmentation: "
+        f"plus {t['nondigit_train']:,} generated non-digit crops and {t.get('pair_train', 0):,} crops of "
+        "touching digit pairs or a digit with a piece of its neighbour (both class '?'). Augmentation: "
         "rotation, shear, zoom, elastic distortion, thicker/thinner strokes, binarisation, "
         "ruling-line stubs, then re-normalisation with `to_mnist`; post-normalisation jitter, blur, noise.",
         "",
@@ -59,6 +71,7 @@ def write_markdown(card: dict, folder: Path) -> Path:
         f"| MNIST test macro F1 | {m.get('mnist_test_macro_f1', 0):.4f} |",
         f"| USPS test accuracy (16x16 through to_mnist) | {_pct(m.get('usps_test_accuracy'))} |",
         f"| held-out non-digit crops flagged | {_pct(m.get('nondigit_flag_rate'))} |",
+        f"| touching pairs of MNIST test digits flagged | {_pct(m.get('pair_flag_rate'))} |",
         f"| MNIST test digits flagged | {_pct(m.get('mnist_test_flag_rate'))} |",
         f"| USPS test digits flagged | {_pct(m.get('usps_test_flag_rate'))} |",
         f"| ECE on MNIST test, before / after temperature | {_pct(m.get('ece_test_before'))} / "

@@ -9,6 +9,7 @@ import numpy as np
 
 from classifier.calibration import NOT_A_DIGIT, accept_mask
 from classifier.datasets import load_mnist, load_usps
+from classifier.digit_pairs import generate_pairs
 from classifier.nondigits import HELD_OUT_SEED, generate
 from segmentation.normalize import batch_to_mnist
 
@@ -80,5 +81,8 @@ def evaluate_all(predict: Predict, threshold: float, mnist_dir: str | Path,
         crops, usps_labels = usps_as_crops(usps_dir)
         out["usps_test"] = digit_metrics(predict(crops), usps_labels, threshold)
     out["nondigit_heldout"] = nondigit_metrics(predict(generate(nondigit_count, HELD_OUT_SEED)), threshold)
+    # Pairs of *test* digits: the model never saw these digits, alone or joined.
+    test_pairs = generate_pairs(images.astype(np.float32) / 255.0, nondigit_count, HELD_OUT_SEED)
+    out["pairs_heldout"] = nondigit_metrics(predict(test_pairs), threshold)
     out["_mnist_probs"] = mnist_probs  # for plots; dropped before writing JSON
     return out

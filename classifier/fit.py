@@ -14,6 +14,7 @@ from keras import ops
 from classifier.architectures import build_model, ensemble_model
 from classifier.batches import steps_per_epoch, training_dataset
 from classifier.datasets import load_mnist
+from classifier.digit_pairs import generate_pairs
 from classifier.nondigits import HELD_OUT_SEED, generate
 
 NOT_A_DIGIT = 10
@@ -32,7 +33,8 @@ class TrainData:
 
 
 def prepare_data(options) -> TrainData:
-    """MNIST train minus the validation tail, plus seeded non-digit crops for both splits."""
+    """MNIST train minus the validation tail, plus seeded non-digit crops and crops of digits
+    run together (both class '?') for both splits; pairs are made from each split's own digits."""
     images, labels = load_mnist(options.mnist, "train")
     images = images.astype(np.float32) / 255.0
     cut = len(images) - options.validation_size
@@ -42,11 +44,14 @@ def prepare_data(options) -> TrainData:
     # Seeds derived from the run seed, never equal to the held-out measurement seed.
     nd_seed = 7919 * options.seed + 17
     assert nd_seed not in (HELD_OUT_SEED, HELD_OUT_SEED - 1)
-    nd_train = generate(options.nondigits, nd_seed)
-    nd_val = generate(max(200, options.nondigits // 10), nd_seed + 1)
+    nd_train = np.concatenate([generate(options.nondigits, nd_seed),
+                               generate_pairs(x_tr, options.pairs, nd_seed + 2)])
+    x_val_digits = images[cut:]
+    nd_val = np.concatenate([generate(max(200, options.nondigits // 10), nd_seed + 1),
+                             generate_pairs(x_val_digits, options.pairs // 10, nd_seed + 3)])
     x_train = np.concatenate([x_tr, nd_train])
     y_train = np.concatenate([y_tr, np.full(len(nd_train), NOT_A_DIGIT)]).astype(np.int32)
-    x_val = np.concatenate([images[cut:], nd_val])
+    x_val = np.concatenate([x_val_digits, nd_val])
     y_val = np.concatenate([labels[cut:], np.full(len(nd_val), NOT_A_DIGIT)]).astype(np.int32)
     return TrainData(x_train, y_train, x_val, y_val, len(images) - cut)
 

@@ -18,6 +18,7 @@ from classifier.export import to_tflite
 from classifier.fit import TrainData
 from classifier.runtime import CARD_FILE, MODEL_FILE, DigitClassifier, sha256sum
 
+KERAS_FILE = "model.keras"  # the same weights for further training
 TARGET_ERROR = 0.001   # accepted-digit error aimed for on validation
 MAX_REJECT = 0.015     # flag at most this share of validation digits (margin under the 2% goal)
 SUMMARIES = {
@@ -70,7 +71,7 @@ def training_record(options, histories: list[dict], seconds: float, cpu_seconds:
         "epochs_run": [len(h["loss"]) for h in histories] if len(histories) > 1 else len(histories[0]["loss"]),
         "optimizer": options.optimizer, "batch_size": options.batch_size,
         "ensemble": options.ensemble, "validation_size": options.validation_size,
-        "nondigit_train": options.nondigits, "augment": options.augment,
+        "nondigit_train": options.nondigits, "pair_train": options.pairs, "augment": options.augment,
         "options": {k: str(v) for k, v in asdict(options).items()},
         "history": histories,
     }
@@ -100,6 +101,10 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
     out.mkdir(parents=True, exist_ok=True)
     cal = _calibrate(model, data)
     model.save(report / "model.keras")
+    # Shipped beside the LiteRT file so ``train --corrections`` can fine-tune it.
+    keras_tmp = out / f".{KERAS_FILE}.tmp.keras"  # Keras wants the .keras suffix
+    model.save(keras_tmp)
+    os.replace(keras_tmp, out / KERAS_FILE)
     model_path = out / MODEL_FILE
     _atomic_write(model_path, lambda p: to_tflite(model, p))
     members = training.get("ensemble", 1)
@@ -107,6 +112,8 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
     card = {
         "model_file": MODEL_FILE,
         "sha256": sha256sum(model_path),
+        "keras_file": KERAS_FILE,
+        "keras_sha256": sha256sum(out / KERAS_FILE),
         "size_bytes": model_path.stat().st_size,
         "format": "LiteRT flatbuffer, float32; input 'image' (N, 28, 28) float32 in [0, 1] "
                   "ink-bright (segmentation.normalize.to_mnist); output logits (N, 11)",
@@ -137,6 +144,7 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
         "usps_test_flag_rate": results.get("usps_test", {}).get("flag_rate"),
         "nondigit_flag_rate": results["nondigit_heldout"]["flag_rate"],
         "nondigit_predicted_not_digit": results["nondigit_heldout"]["predicted_not_digit"],
+        "pair_flag_rate": results["pairs_heldout"]["flag_rate"],
         "ece_test_before": expected_calibration_error(softmax(test_logits), test_labels),
         "ece_test_after": expected_calibration_error(softmax(test_logits, cal["temperature"]), test_labels),
         "ece_val_before": cal["ece_val_before"],

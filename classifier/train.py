@@ -2,6 +2,7 @@
 
 Run as ``python cli.py train --mnist ../shared/data/mnist`` (or ``python -m classifier.train``).
 The validation split is the last part of the MNIST training set; the test set is only measured.
+``--corrections results/results.db`` fine-tunes the shipped model on reviewed digits instead.
 """
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from pathlib import Path
 from classifier.datasets import default_dir
 
 OPTIMIZERS = ("adam", "sgd", "adadelta")
+FINETUNE_EPOCHS = 2  # default epochs of a --corrections run (a short, gentle fine-tune)
+
+
+class TrainingRefused(RuntimeError):
+    """The run cannot or must not produce a model (e.g. too few corrections, or fine-tuning
+    would cost MNIST accuracy); nothing was written."""
 
 
 @dataclass
@@ -36,12 +43,15 @@ class TrainOptions:
     report: Path | None = None           # None: runs/<arch>-seed<seed>
     validation_size: int = 6000
     nondigits: int = 6000
+    pairs: int = 6000                    # generated crops of digits run together (class '?')
     augment: bool = True
     bn_momentum: float = 0.99            # 0.9 for short runs (a few hundred steps)
     patience: int = 5
     time_budget_min: float = 28.0        # per member, in CPU time / cores; compresses the schedule (0: off)
     limit: int | None = None             # use only the first N training digits (quick runs)
     from_keras: list[Path] | None = None  # skip fitting: release these saved models (averaged)
+    corrections: str | None = None       # fine-tune on reviewed digits (results folder, .db, or URL)
+    base: Path | None = None             # the Keras model fine-tuned (default <out>/model.keras)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +63,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder with zip.test.gz, for the USPS score (env DIGITS_USPS_DIR)")
     parser.add_argument("--arch", choices=("mlp", "cnn", "deep"), default="cnn")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    parser.add_argument("--epochs", type=int, default=TrainOptions.epochs)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"default {TrainOptions.epochs}; {FINETUNE_EPOCHS} with --corrections")
     parser.add_argument("--batch-size", type=int, default=TrainOptions.batch_size)
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default per optimizer)")
     parser.add_argument("--seed", type=int, default=TrainOptions.seed)
@@ -63,6 +74,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validation-size", type=int, default=TrainOptions.validation_size)
     parser.add_argument("--nondigits", type=int, default=TrainOptions.nondigits,
                         help="generated non-digit training crops (class '?')")
+    parser.add_argument("--pairs", type=int, default=TrainOptions.pairs,
+                        help="generated crops of touching digit pairs and bad cuts (class '?')")
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--bn-momentum", type=float, default=TrainOptions.bn_momentum,
                         help="batch-norm momentum; use 0.9 for runs of only a few hundred steps")
@@ -74,17 +87,24 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from-keras", type=Path, nargs="+", default=None, metavar="MODEL.keras",
                         help="skip fitting: calibrate, export, evaluate and report saved Keras models "
                              "(a run's model.keras; several are averaged into one ensemble)")
+    parser.add_argument("--corrections", default=None, metavar="RESULTS.db",
+                        help="fine-tune the model in --out (or --base) on the digits reviewed in this "
+                             "results.db, results folder or SQLAlchemy URL, mixed with MNIST; a held-out "
+                             "slice of the corrections and MNIST test are measured before and after")
+    parser.add_argument("--base", type=Path, default=None, metavar="MODEL.keras",
+                        help="with --corrections: the Keras model to fine-tune (default <out>/model.keras)")
 
 
 def options_from_args(args: argparse.Namespace) -> TrainOptions:
     """TrainOptions from parsed arguments."""
     return TrainOptions(
         mnist=args.mnist, usps=args.usps, arch=args.arch, optimizer=args.optimizer,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+        epochs=args.epochs or (FINETUNE_EPOCHS if args.corrections else TrainOptions.epochs),
+        batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
         ensemble=args.ensemble, out=args.out,
-        report=args.report, validation_size=args.validation_size, nondigits=args.nondigits,
+        report=args.report, validation_size=args.validation_size, nondigits=args.nondigits, pairs=args.pairs,
         augment=not args.no_augment, bn_momentum=args.bn_momentum, patience=args.patience, time_budget_min=args.time_budget,
-        limit=args.limit, from_keras=args.from_keras)
+        limit=args.limit, from_keras=args.from_keras, corrections=args.corrections, base=args.base)
 
 
 def train(options: TrainOptions) -> dict:
@@ -96,17 +116,39 @@ def train(options: TrainOptions) -> dict:
     data = fit.prepare_data(options)
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     machine = f"{platform.machine()} CPU, {len(os.sched_getaffinity(0))} cores"
-    if options.from_keras:
+    if options.corrections:
+        model, training = _finetune(options, data, command)
+    elif options.from_keras:
         model, previous = fit.load_models(options.from_keras)
         training = release.previous_training(previous, command)
     else:
         model, histories = fit.train_models(options, data, budget_start)
         training = release.training_record(options, histories, time.time() - started,
                                            time.process_time() - started_cpu, command, machine)
-    report = options.report or Path("runs") / f"{options.arch}-seed{options.seed}"
+    default_report = f"finetune-seed{options.seed}" if options.corrections else f"{options.arch}-seed{options.seed}"
+    report = options.report or Path("runs") / default_report
     metrics = release.finish(options, data, model, training, Path(report))
     print(summary(metrics, Path(options.out), Path(report)))
     return metrics
+
+
+def _finetune(options: TrainOptions, data, command: str):
+    """The base model fine-tuned on the reviewed digits, and its card's training record."""
+    from classifier import finetune, fit
+    from review.corrections import load_corrections
+
+    source, db_url = finetune.corrections_source(options.corrections)
+    images, labels = load_corrections(source, db_url)
+    corrections = finetune.split_corrections(images, labels, options.seed)
+    base_path = finetune.base_model_path(options.out, options.base)
+    model, previous = fit.load_models([base_path])
+    model, report = finetune.finetune(options, data, model, corrections)
+    print(finetune.summary(report))
+    training = dict(previous[0].get("training", {}))
+    training["finetune"] = {"command": command, "corrections": str(options.corrections),
+                            "base": str(base_path), "epochs": options.epochs, "seed": options.seed,
+                            **{k: v for k, v in report.items() if k != "history"}}
+    return model, training
 
 
 def summary(metrics: dict, out: Path, report: Path) -> str:

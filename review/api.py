@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, jsonify, request, send_file, url_for
 
 from review.data import DigitKey, Snapshot, crop_relpath, parse_bool, parse_float, safe_file
+from review.identity import Resolution, row_box, same_digit
 from review.state import state
 from review.store import DECISIONS, MAX_FILE_LEN, MAX_REVIEWER_LEN, Latest
 
@@ -73,24 +74,27 @@ def item_json(key: DigitKey, snap: Snapshot, latest: Latest | None) -> dict:
     }
 
 
-def _progress(snap: Snapshot, latest: dict[DigitKey, Latest]) -> dict:
-    return {"total": len(snap.queue), "reviewed": sum(1 for k in snap.queue if k in latest)}
+def _progress(snap: Snapshot, resolution: Resolution, latest: dict[DigitKey, Latest]) -> dict:
+    return {"total": len(snap.queue), "reviewed": sum(1 for k in snap.queue if k in latest),
+            "stale": len(resolution.stale)}  # decisions whose digit a re-run no longer has
 
 
 @bp.get("/api/queue")
 def queue():
     st = state()
-    snap, latest = st.results.get(), st.store.latest_for(st.dataset)
+    snap, resolution = st.decisions()
+    latest = resolution.applied
     items = [item_json(k, snap, latest.get(k)) for k in snap.queue]
-    return jsonify(items=items, reviewer=st.reviewer, **_progress(snap, latest))
+    return jsonify(items=items, reviewer=st.reviewer, **_progress(snap, resolution, latest))
 
 
 @bp.get("/api/decisions")
 def decisions():
     st = state()
-    snap, latest = st.results.get(), st.store.latest_for(st.dataset)
+    snap, resolution = st.decisions()
+    latest = resolution.applied
     return jsonify(decisions={kid(k): v.as_json() for k, v in latest.items()},
-                   **_progress(snap, latest))
+                   **_progress(snap, resolution, latest))
 
 
 def _int(payload: dict, name: str, minimum: int) -> int:
@@ -105,6 +109,15 @@ def parse_key(payload: dict) -> DigitKey:
     if not isinstance(file, str) or not 0 < len(file) <= MAX_FILE_LEN:
         abort(400, f"'file' must be a non-empty string of at most {MAX_FILE_LEN} characters.")
     return (file, _int(payload, "page", 1), _int(payload, "string_id", 0), _int(payload, "index", 0))
+
+
+def parse_box(value: object) -> tuple[int, int, int, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 4 or \
+            any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        abort(400, "'box' must be the digit's [x, y, w, h] as shown, or null.")
+    return tuple(value)  # type: ignore[return-value]
 
 
 def parse_reviewer(value: object, default: str) -> str:
@@ -132,12 +145,23 @@ def add_decision():
     if seen is not None and (isinstance(seen, bool) or not isinstance(seen, int)):
         abort(400, "'seen' must be the id of the decision last seen, or null.")
     reviewer = parse_reviewer(payload.get("reviewer"), st.reviewer)
-    row = st.results.get().digits.get(key)
+    shown = parse_box(payload.get("box"))
+    snap = st.results.get()
+    row = snap.digits.get(key)
     if row is None:
         abort(404, "No such digit in digits.csv.")
-    saved, superseded = st.store.add(
+    box = row_box(row)
+    if shown is not None and not same_digit(shown, box):  # the pipeline re-ran under the page
+        abort(409, "The results changed since this page was loaded (the pipeline ran again): "
+                   "reload the page and review the digit again.")
+    saved, _ = st.store.add(
         st.dataset, key, decision, reviewer, model_digit=row.get("digit", "")[:1],
-        crop=row.get("crop", ""), source=str(st.results_dir.resolve()), seen=seen)
+        crop=row.get("crop", ""), source=str(st.results_dir.resolve()), box=box, seen=seen)
+    # The decision replaced is the one in force for this digit just before it, whichever key
+    # it was recorded under (the store's answer only knows the key).
+    _, resolution = st.decisions(snap)
+    before = [d for d in resolution.history.get(key, []) if d.id < saved.id]
+    superseded = before[-1] if before and before[-1].id != seen else None
     return jsonify(kid=kid(key), decision=saved.as_json(),
                    superseded=superseded.as_json() if superseded else None), 201
 
@@ -150,7 +174,8 @@ def page_data():
         page = int(request.args.get("page", ""))
     except ValueError:
         abort(400, "'page' must be an integer.")
-    snap, latest = st.results.get(), st.store.latest_for(st.dataset)
+    snap, resolution = st.decisions()
+    latest = resolution.applied
     strings = [(k, r) for k, r in snap.strings.items() if k[:2] == (file, page)]
     digits = [(k, r) for k, r in snap.digits.items() if k[:2] == (file, page)]
     if not strings and not digits:

@@ -57,12 +57,33 @@ def _label(decision: str) -> int:
     return NOT_A_DIGIT_LABEL if decision == "?" else int(decision)
 
 
-def _decisions(source: str | Path, db_url: str | None) -> list[tuple[Path, Latest]]:
-    """(results folder, decision) pairs: one folder's, or every folder's in a database URL."""
+def _folder_decisions(results_dir: Path, store: DecisionStore, dataset: str) -> list[tuple[Path | None, Latest]]:
+    """(crop path, decision in force) for each current digit of a results folder that has one.
+
+    Decisions are matched to today's digits by their box (review.identity), and the crop is the
+    one the *current* row names: after a re-run a stored crop name may hold another digit's
+    pixels, while the current row's crop is by construction the digit decided about.
+    """
+    from review.data import load_snapshot
+    from review.identity import resolve
+
+    digits = load_snapshot(results_dir).digits
+    out = []
+    for key, decision in resolve(store.all_for(dataset), digits).applied.items():
+        crop = digits[key].get("crop", "")
+        out.append((safe_file(results_dir, crop_relpath(crop), allowed=("flagged",)) if crop else None,
+                    decision))
+    return out
+
+
+def _decisions(source: str | Path, db_url: str | None) -> list[tuple[Path | None, Latest]]:
+    """(crop path, decision) pairs: one folder's, or every folder's in a database URL."""
     if isinstance(source, str) and "://" in source:
         store = DecisionStore(source)
         try:
-            return [(Path(d.source), d) for d in store.latest(None).values()]
+            folders = {(dataset, d.source) for (dataset, _), d in store.latest(None).items() if d.source}
+            return [pair for dataset, folder in sorted(folders) if Path(folder).is_dir()
+                    for pair in _folder_decisions(Path(folder), store, dataset)]
         finally:
             store.close()
     results_dir = Path(source)
@@ -71,8 +92,7 @@ def _decisions(source: str | Path, db_url: str | None) -> list[tuple[Path, Lates
         return []  # never reviewed
     store = DecisionStore(db_url or default_db_url(results_dir))
     try:
-        dataset = id_file.read_text(encoding="ascii").strip()
-        return [(results_dir, d) for d in store.latest_for(dataset).values()]
+        return _folder_decisions(results_dir, store, id_file.read_text(encoding="ascii").strip())
     finally:
         store.close()
 
@@ -83,12 +103,11 @@ def load_corrections(db_url_or_results_dir: str | Path, db_url: str | None = Non
 
     ``db_url_or_results_dir``: a results folder (its ``results.db``, or ``db_url``), or a
     SQLAlchemy URL (all results folders recorded there; crops found via the stored folder path).
-    Digits whose crop is missing or blank are skipped.
+    Only decisions that still match a current digit count (see review.identity); digits whose
+    crop is missing or blank are skipped.
     """
     images, labels = [], []
-    for results_dir, decision in sorted(_decisions(db_url_or_results_dir, db_url), key=lambda p: p[1].id):
-        path = safe_file(results_dir, crop_relpath(decision.crop), allowed=("flagged",)) \
-            if decision.crop else None
+    for path, decision in sorted(_decisions(db_url_or_results_dir, db_url), key=lambda p: p[1].id):
         image = crop_to_mnist(path) if path else None
         if image is None or (not image.any() and decision.decision != "?"):
             continue

@@ -2,7 +2,8 @@
 
 The review works on the *original* pipeline output. After ``export`` has rewritten
 ``strings.csv``/``digits.csv`` (they then carry a ``reviewed`` column) the originals live in
-``strings.orig.csv``/``digits.orig.csv``; :func:`source_csv` picks the right one.
+``strings.orig.csv``/``digits.orig.csv``; review.originals reads the right one (with the rows a
+resumed run appended since).
 """
 from __future__ import annotations
 
@@ -79,15 +80,6 @@ def is_exported(path: Path) -> bool:
     return path.is_file() and "reviewed" in read_header(path)
 
 
-def source_csv(results_dir: Path, name: str) -> Path:
-    """The pipeline's original CSV: ``<name>`` unless export replaced it, then ``*.orig.csv``."""
-    current = results_dir / name
-    original = orig_path(current)
-    if current.is_file() and not is_exported(current):
-        return current
-    return original if original.is_file() else current
-
-
 def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows (all values as text) of a CSV; missing file -> empty."""
     if not path.is_file():
@@ -151,13 +143,15 @@ class Snapshot:
 
 
 def load_snapshot(results_dir: Path) -> Snapshot:
+    from review.originals import pipeline_rows  # it builds on this module
+
     snap = Snapshot()
-    for row in read_rows(source_csv(results_dir, STRINGS))[1]:
+    for row in pipeline_rows(results_dir / STRINGS)[1]:
         try:
             snap.strings[string_key(row)] = row
         except (KeyError, ValueError):
             continue  # malformed row: not reviewable
-    for row in read_rows(source_csv(results_dir, DIGITS))[1]:
+    for row in pipeline_rows(results_dir / DIGITS)[1]:
         try:
             snap.digits[digit_key(row)] = row
         except (KeyError, ValueError):

@@ -10,6 +10,10 @@ the position in the *original* text (it is the digit's key). Strings: text with 
 applied and digits marked "not a digit" ('?') removed; confidence (min over remaining digits),
 ``flagged`` and ``n_digits`` recomputed; ``reviewed`` True when any digit was reviewed and
 ``corrected_from`` = the original text when it changed. The string's box is left unchanged.
+
+Decisions are matched to digits by their recorded box (review.identity), not by key alone: after
+a re-run a key may name another digit. Decisions that match no digit are *stale*: counted and
+listed in the summary, never applied.
 """
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from review.data import (DIGITS, REVIEW_COLUMNS, STRINGS, DigitKey, digit_key, is_exported,
                          orig_path, parse_bool, parse_float, read_rows, string_key)
+from review.identity import resolve
+from review.originals import pipeline_rows
 from review.store import DecisionStore, Latest, dataset_id, default_db_url
 
 NOT_A_DIGIT = "?"
@@ -39,8 +45,10 @@ class ExportSummary:
     corrected: int = 0  # digits whose reading changed
     removed: int = 0  # digits marked "not a digit"
     strings_changed: int = 0
-    unknown: int = 0  # decisions whose digit is not in digits.csv (ignored)
+    stale: int = 0  # decisions whose digit is no longer in digits.csv (not applied)
+    moved: int = 0  # applied to a digit whose key changed since (the pipeline ran again)
     mismatched: int = 0  # text position of a digit did not hold that digit (CSV inconsistency)
+    stale_decisions: list[dict] = field(default_factory=list)  # what the stale ones were
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -69,23 +77,32 @@ def write_csv_atomic(path: Path, columns: list[str], rows: list[dict[str, str]])
         raise
 
 
-def keep_original(path: Path) -> Path:
-    """Return the pipeline's original of ``path``, saving it as ``*.orig.csv`` when ``path`` is
-    fresh pipeline output (a re-run of the pipeline replaces an older original)."""
+def _copy_atomic(source: Path, target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def keep_original(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The pipeline's columns and rows of ``path``, kept as ``*.orig.csv``: a copy of ``path``
+    when it is fresh pipeline output (a re-run of the pipeline replaces an older original), the
+    original plus the rows a resumed run appended to the exported file since (review.originals)."""
     original = orig_path(path)
     if path.is_file() and not is_exported(path):
-        fd, tmp = tempfile.mkstemp(prefix=f".{original.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, original)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _copy_atomic(path, original)
+        return read_rows(original)  # the copy: the pipeline may still be appending to ``path``
     if not original.is_file():
         raise ExportError(f"{original.name} is missing: cannot tell the pipeline's original "
                           f"{path.name} from an exported one. Re-run the pipeline.")
-    return original
+    columns, rows, merged = pipeline_rows(path)
+    if merged:
+        write_csv_atomic(original, columns, rows)
+    return columns, rows
 
 
 def _with_review_columns(columns: list[str]) -> list[str]:
@@ -156,20 +173,21 @@ def export_results(results_dir: Path, db_url: str | None = None,
     store = store or DecisionStore(db_url or default_db_url(results_dir))
     try:
         with _lock:
-            decisions = store.latest_for(dataset_id(results_dir))
             summary = ExportSummary()
-            digit_cols, digit_rows = read_rows(keep_original(results_dir / DIGITS))
-            known = set()
+            digit_cols, digit_rows = keep_original(results_dir / DIGITS)
+            current: dict[DigitKey, dict[str, str]] = {}
             for row in digit_rows:
                 try:
-                    known.add(digit_key(row))
+                    current[digit_key(row)] = row
                 except (KeyError, ValueError):
                     pass
-            summary.unknown = sum(1 for k in decisions if k not in known)
-            apply_digits(digit_rows, decisions, summary)
+            resolution = resolve(store.all_for(dataset_id(results_dir)), current)
+            summary.stale, summary.moved = len(resolution.stale), resolution.moved
+            summary.stale_decisions = [d.stale_json() for d in resolution.stale]
+            apply_digits(digit_rows, resolution.applied, summary)
             string_path = results_dir / STRINGS
             if string_path.is_file() or orig_path(string_path).is_file():
-                string_cols, string_rows = read_rows(keep_original(string_path))
+                string_cols, string_rows = keep_original(string_path)
                 apply_strings(string_rows, digit_rows, summary)
                 write_csv_atomic(string_path, _with_review_columns(string_cols), string_rows)
             write_csv_atomic(results_dir / DIGITS, _with_review_columns(digit_cols), digit_rows)

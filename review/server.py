@@ -12,6 +12,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from review.data import DIGITS, orig_path
 
+MAX_LISTED = 20  # stale decisions listed by `export` (all of them are in the API's summary)
+
 
 def start_server(results_dir: Path, host: str = "127.0.0.1", port: int = 0,
                  db_url: str | None = None, reviewer: str | None = None,
@@ -105,8 +107,20 @@ def export_main(args: argparse.Namespace) -> int:
     print(f"exported {args.results}: {summary.decisions} decisions applied, {summary.corrected} "
           f"digits corrected, {summary.removed} marked not a digit, "
           f"{summary.strings_changed} strings changed")
-    if summary.unknown or summary.mismatched:
-        print(f"warning: {summary.unknown} decisions for digits not in {DIGITS}, "
-              f"{summary.mismatched} digits whose position in the text did not match",
+    if summary.moved:
+        print(f"{summary.moved} decisions followed their digit to a new string/index "
+              f"(the pipeline ran again)")
+    if summary.stale:
+        print(f"warning: {summary.stale} stale decisions not applied: their digit is no longer in "
+              f"{DIGITS} (the pipeline ran again and read it differently, or not at all):",
+              file=sys.stderr)
+        for d in summary.stale_decisions[:MAX_LISTED]:
+            print(f"  {d['file']} page {d['page']} string {d['string_id']} index {d['index']} "
+                  f"box {d['box'] or '?'}: {d['decision']!r} by {d['reviewer']} at {d['time']}",
+                  file=sys.stderr)
+        if summary.stale > MAX_LISTED:
+            print(f"  ... and {summary.stale - MAX_LISTED} more", file=sys.stderr)
+    if summary.mismatched:
+        print(f"warning: {summary.mismatched} digits whose position in the text did not match",
               file=sys.stderr)
     return 0

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from flask import current_app
 
-from review.data import Results
+from review.data import Results, Snapshot
+from review.identity import Resolution, resolve
 from review.store import DecisionStore
 
 
@@ -18,6 +19,12 @@ class ReviewState:
     dataset: str
     reviewer: str  # default reviewer name (--reviewer), the UI may send its own
     db_url: str
+
+    def decisions(self, snap: Snapshot | None = None) -> tuple[Snapshot, Resolution]:
+        """The current digits (or ``snap``'s) and the stored decisions matched to them by box
+        (review.identity): never by key alone, which a re-run may have given to another digit."""
+        snap = snap or self.results.get()
+        return snap, resolve(self.store.all_for(self.dataset), snap.digits)
 
 
 def state() -> ReviewState:

@@ -4,6 +4,11 @@ Concurrency model: the table is an append-only log. Every decision is a new row 
 ever updated or deleted, so two reviewers can never lose each other's work; per digit the latest
 row (highest id) wins for the queue and for export. A client sends the id of the decision it had
 seen; when a newer one exists the answer names it (``superseded``) so the UI can tell the reviewer.
+
+Identity: the key (file, page, string_id, index) is only a position in one run's output, so each
+row also records the digit's box (x, y, w, h) and the model's reading; review.identity matches
+rows to the current digits by box. Those columns were added later: they are nullable, and
+:func:`migrate` adds them to an older database (create_all never alters an existing table).
 """
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Index, Integer, String, create_engine, event, func, select
+from sqlalchemy import (DateTime, Index, Integer, String, create_engine, event, func, inspect,
+                        select, text)
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from review.data import DigitKey
@@ -24,6 +31,9 @@ ID_FILE = ".review-id"
 MAX_FILE_LEN = 512
 MAX_REVIEWER_LEN = 64
 DECISIONS = tuple("0123456789") + ("?",)  # '?' = not a digit
+BOX_COLUMNS = ("x", "y", "w", "h")
+
+Box = tuple[int, int, int, int]  # x, y, w, h in page pixels
 
 
 class Base(DeclarativeBase):
@@ -45,12 +55,22 @@ class Decision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     crop: Mapped[str] = mapped_column(String(1024), default="")  # under flagged/
     source: Mapped[str] = mapped_column(String(4096), default="")  # results folder at the time
+    # The digit's box when decided (added later: NULL in rows of older databases).
+    x: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    y: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    w: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    h: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (Index("ix_review_key", "dataset", "file", "page", "string_id", "glyph_index"),)
 
     @property
     def key(self) -> DigitKey:
         return (self.file, self.page, self.string_id, self.glyph_index)
+
+    @property
+    def box(self) -> Box | None:
+        values = (self.x, self.y, self.w, self.h)
+        return None if any(v is None for v in values) else values  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -63,9 +83,18 @@ class Latest:
     time: str  # ISO 8601, UTC
     crop: str = ""
     source: str = ""
+    key: DigitKey | None = None  # as recorded: may name another digit after a re-run
+    box: Box | None = None  # None: recorded by an older version
+    model_digit: str = ""  # the model's reading when decided ('' if unknown)
 
     def as_json(self) -> dict:
         return {"id": self.id, "decision": self.decision, "reviewer": self.reviewer, "time": self.time}
+
+    def stale_json(self) -> dict:
+        """For the export summary: what was decided about which digit."""
+        file, page, string_id, index = self.key or ("", 0, 0, 0)
+        return {**self.as_json(), "file": file, "page": page, "string_id": string_id, "index": index,
+                "box": list(self.box) if self.box else None, "model_digit": self.model_digit}
 
 
 def default_db_url(results_dir: Path) -> str:
@@ -114,21 +143,42 @@ def _iso(value: datetime) -> str:
 
 
 def _latest(row: Decision) -> Latest:
-    return Latest(row.id, row.decision, row.reviewer, _iso(row.created_at), row.crop, row.source)
+    return Latest(row.id, row.decision, row.reviewer, _iso(row.created_at), row.crop, row.source,
+                  row.key, row.box, row.model_digit or "")
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Add the columns newer versions need to an existing ``review_decisions`` table; returns
+    those added. Idempotent, and safe when two processes open the same old database at once."""
+    added = []
+    for name in BOX_COLUMNS:
+        if name in {c["name"] for c in inspect(engine).get_columns(Decision.__tablename__)}:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {Decision.__tablename__} ADD COLUMN {name} INTEGER"))
+            added.append(name)
+        except DBAPIError:  # another process added it meanwhile: fine if it is there now
+            if name not in {c["name"] for c in inspect(engine).get_columns(Decision.__tablename__)}:
+                raise
+    return added
 
 
 class DecisionStore:
     def __init__(self, db_url: str):
         self.engine = make_engine(db_url)
         Base.metadata.create_all(self.engine)
+        migrate(self.engine)
 
     def add(self, dataset: str, key: DigitKey, decision: str, reviewer: str, *,
-            model_digit: str = "", crop: str = "", source: str = "",
+            model_digit: str = "", crop: str = "", source: str = "", box: Box | None = None,
             seen: int | None = None) -> tuple[Latest, Latest | None]:
-        """Append a decision. Returns it and, if the digit had a newer decision than ``seen``
-        (made by someone else meanwhile), that superseded one."""
+        """Append a decision about the digit at ``key`` whose box is ``box`` (record it: it is
+        what identifies the digit after a re-run). Returns it and, if the key had a newer decision
+        than ``seen`` (made by someone else meanwhile), that superseded one."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {''.join(DECISIONS)}")
+        x, y, w, h = box if box is not None else (None, None, None, None)
         with Session(self.engine) as session, session.begin():
             previous = session.scalars(
                 self._key_query(dataset, key).order_by(Decision.id.desc()).limit(1)).first()
@@ -136,7 +186,7 @@ class DecisionStore:
             row = Decision(dataset=dataset, file=key[0], page=key[1], string_id=key[2],
                            glyph_index=key[3], decision=decision, model_digit=model_digit,
                            reviewer=reviewer, created_at=datetime.now(timezone.utc),
-                           crop=crop, source=source)
+                           crop=crop, source=source, x=x, y=y, w=w, h=h)
             session.add(row)
             session.flush()
             return _latest(row), superseded
@@ -164,7 +214,15 @@ class DecisionStore:
         return out
 
     def latest_for(self, dataset: str) -> dict[DigitKey, Latest]:
+        """Latest decision per *recorded* key. After a re-run a key may name another digit: to
+        apply decisions, resolve :meth:`all_for` with review.identity instead."""
         return {key: value for (_, key), value in self.latest(dataset).items()}
+
+    def all_for(self, dataset: str) -> list[Latest]:
+        """Every decision of a results folder, oldest first (the log review.identity resolves)."""
+        query = select(Decision).where(Decision.dataset == dataset).order_by(Decision.id)
+        with Session(self.engine) as session:
+            return [_latest(row) for row in session.scalars(query).yield_per(2000)]
 
     def count(self) -> int:
         with Session(self.engine) as session:

@@ -6,10 +6,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
+import pandas as pd
 import pytest
 
-from classifier.datasets import default_dir
+from classifier.datasets import default_dir, load_mnist
+from classifier.runtime import sha256sum
+from pipeline.results import DIGIT_COLUMNS
 from classifier.train import TrainOptions, add_train_arguments, options_from_args
 
 MNIST = default_dir("DIGITS_MNIST_DIR", "mnist")
@@ -50,7 +54,7 @@ def test_tiny_run_writes_a_loadable_model(tmp_path):
     from classifier.runtime import DigitClassifier
     from classifier.train import train
 
-    options = TrainOptions(mnist=MNIST, usps=None, arch="mlp", epochs=1, limit=2000, nondigits=200,
+    options = TrainOptions(mnist=MNIST, usps=None, arch="mlp", epochs=1, limit=2000, nondigits=200, pairs=200,
                            validation_size=1000, time_budget_min=0, out=tmp_path / "models", report=tmp_path / "report")
     metrics = train(options)
     assert metrics["mnist_test_accuracy"] > 0.5  # one epoch on 2,000 digits
@@ -59,7 +63,8 @@ def test_tiny_run_writes_a_loadable_model(tmp_path):
     for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "misclassified.png",
                  "error_reject.png", "model.keras"):
         assert (tmp_path / "report" / name).exists(), name
-    assert not (tmp_path / "models" / "model.keras").exists()
+    shipped_keras = tmp_path / "models" / "model.keras"  # shipped for fine-tuning, recorded in the card
+    assert shipped_keras.exists() and card["keras_sha256"] == sha256sum(shipped_keras)
     probs = DigitClassifier(tmp_path / "models").predict(np.zeros((2, 28, 28), np.float32))
     assert probs.shape == (2, 11)
 
@@ -69,3 +74,60 @@ def test_tiny_run_writes_a_loadable_model(tmp_path):
     assert again["mnist_test_accuracy"] == metrics["mnist_test_accuracy"]
     card_again = json.loads((tmp_path / "again" / "model_card.json").read_text())
     assert card_again["training"]["epochs_run"] == 1 and card_again["training"]["release_command"]
+
+    # Reviewed digits fed back (train --corrections results/results.db): 30 MNIST test digits
+    # saved as paper-bright crops, as the pipeline saves flagged digits, each with a decision.
+    pytest.importorskip("sqlalchemy", reason="review needs SQLAlchemy")
+    from review.store import DecisionStore, dataset_id, default_db_url
+
+    results = tmp_path / "results"
+    (results / "flagged").mkdir(parents=True)
+    images, labels = load_mnist(MNIST, "test")
+    rows = [{"file": "scan.png", "page": 1, "string_id": i, "index": 1, "x": 40 * i, "y": 10, "w": 20,
+             "h": 28, "digit": str(labels[i]), "confidence": 0.5, "flagged": True, "crop": f"flagged/d{i}.png"}
+            for i in range(30)]
+    pd.DataFrame(rows, columns=DIGIT_COLUMNS).to_csv(results / "digits.csv", index=False)
+    store = DecisionStore(default_db_url(results))
+    for i in range(30):
+        cv2.imwrite(str(results / "flagged" / f"d{i}.png"), np.pad(255 - images[i], 6, constant_values=255))
+        store.add(dataset_id(results), ("scan.png", 1, i, 1), str(labels[i]), "tester", crop=f"d{i}.png",
+                  source=str(results.resolve()))
+    store.close()
+    tuned = train(replace(options, corrections=str(results / "results.db"), report=tmp_path / "tuned-report"))
+    card_tuned = json.loads((tmp_path / "models" / "model_card.json").read_text())
+    record = card_tuned["training"]["finetune"]
+    assert (record["corrections_train"], record["corrections_heldout"]) == (24, 6)
+    assert record["before"]["mnist_test"] - record["after"]["mnist_test"] <= 0.001  # the guard
+    assert tuned["mnist_test_accuracy"] > 0.5 and card_tuned["sha256"] != card["sha256"]
+    assert "Fine-tuned on 24 reviewed digits" in (tmp_path / "models" / "MODEL_CARD.md").read_text()
+
+
+def test_finetune_corrections_split_and_mix(tmp_path):
+    pytest.importorskip("keras", reason="TensorFlow/Keras not installed")
+    from classifier.finetune import corrections_source, mix, split_corrections
+    from classifier.fit import TrainData
+    from classifier.train import TrainingRefused
+
+    images = np.random.default_rng(0).random((50, 28, 28)).astype(np.float32)
+    labels = np.arange(50) % 11
+    split = split_corrections(images, labels, seed=3)
+    assert (len(split.x_train), len(split.x_held)) == (40, 10)
+    held = {img.tobytes() for img in split.x_held}
+    assert not held & {img.tobytes() for img in split.x_train}  # never trained on the measured slice
+    assert split_corrections(images, labels, seed=3).y_held.tolist() == split.y_held.tolist()
+    with pytest.raises(TrainingRefused, match="at least 10"):
+        split_corrections(images[:9], labels[:9], seed=3)
+
+    data = TrainData(np.zeros((2280, 28, 28), np.float32), np.zeros(2280, np.int32),
+                     np.zeros((10, 28, 28), np.float32), np.zeros(10, np.int32), 10)
+    x, y = mix(data, split)
+    assert len(x) == len(y) == 2280 + 40 * 3  # corrections repeated to ~5% of the examples
+    assert (y[2280:] == np.tile(split.y_train, 3)).all()
+
+    db = tmp_path / "results.db"
+    db.write_bytes(b"")
+    assert corrections_source(db) == (tmp_path, f"sqlite:///{db.resolve()}")
+    assert corrections_source(tmp_path) == (tmp_path, None)
+    assert corrections_source("postgresql://host/db") == ("postgresql://host/db", None)
+    with pytest.raises(FileNotFoundError, match="no such results folder"):
+        corrections_source(tmp_path / "missing.db")

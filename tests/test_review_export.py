@@ -48,7 +48,7 @@ def test_export_applies_decisions(results):
     decide(results, ("scans/a.png", 1, 0, 4), "5")  # accepted as read
     summary = export_results(results)
     assert (summary.decisions, summary.corrected, summary.removed) == (3, 2, 1)
-    assert summary.unknown == summary.mismatched == 0
+    assert summary.stale == summary.mismatched == 0
 
     digits = by_key(results / "digits.csv")
     d = digits[("scans/a.png", "1", "1", "1")]
@@ -115,9 +115,11 @@ def test_export_refuses_exported_csv_without_original(results):
         export_results(results)
 
 
-def test_export_ignores_unknown_decisions(results):
+def test_export_reports_decisions_for_missing_digits_as_stale(results):
     decide(results, ("gone.png", 1, 0, 0), "3")
-    assert export_results(results).unknown == 1
+    summary = export_results(results)
+    assert summary.stale == 1 and summary.decisions == 0
+    assert summary.stale_decisions[0]["file"] == "gone.png" and summary.stale_decisions[0]["decision"] == "3"
 
 
 def test_export_with_server_database(results, tmp_path):
@@ -161,10 +163,12 @@ def test_load_corrections_from_results_folder(results):
     decide(results, ("scans/a.png", 1, 0, 1), "7", crop=crop)
     decide(results, ("scans/a.png", 1, 0, 1), "2", crop=crop)  # latest only
     decide(results, ("scans/a.png", 1, 1, 1), "?", crop="scans__a.png__p1_s1_i1.png")  # bare name
-    decide(results, ("b.pdf", 2, 0, 2), "1", crop="missing.png")  # skipped
+    # The crop is the one the current digits.csv row names: a stored name may be out of date.
+    decide(results, ("b.pdf", 2, 0, 2), "1", crop="missing.png")
+    decide(results, ("b.pdf", 2, 0, 0), "9")  # accepted unflagged digit: no crop, skipped
     images, labels = load_corrections(results)
-    assert images.shape == (2, 28, 28) and images.dtype == np.float32
-    assert labels.tolist() == [2, 10] and labels.dtype == np.int64
+    assert images.shape == (3, 28, 28) and images.dtype == np.float32
+    assert labels.tolist() == [2, 10, 1] and labels.dtype == np.int64
     assert 0.0 <= images.min() and images.max() <= 1.0 and images[0].sum() > 10
     ys, xs = np.nonzero(images[0] > 0.1)  # MNIST-like: the glyph is centred in the 20x20 box
     assert 2 <= ys.min() and ys.max() <= 25 and 2 <= xs.min() and xs.max() <= 25

@@ -141,7 +141,8 @@
     busy = true; renderPending();
     try {
       const res = await Review.api("/api/decisions", { method: "POST", json: {
-        ...item.key, decision, reviewer: Review.reviewer(), seen: item.decision ? item.decision.id : null } });
+        ...item.key, box: item.box, decision, reviewer: Review.reviewer(),
+        seen: item.decision ? item.decision.id : null } });
       item.decision = res.decision;
       updateListItem(items.indexOf(item));
       if (res.superseded && res.superseded.reviewer !== res.decision.reviewer) {
@@ -196,7 +197,9 @@
     btn.disabled = true;
     try {
       const s = await Review.api("/api/export", { method: "POST", json: {} });
-      Review.toast(`Exported: ${s.decisions} decisions applied, ${s.corrected} corrected, ${s.removed} not a digit.`, "ok");
+      const stale = s.stale ? ` ${s.stale} stale (their digit is gone since the pipeline ran again): not applied.` : "";
+      Review.toast(`Exported: ${s.decisions} decisions applied, ${s.corrected} corrected, ${s.removed} not a digit.${stale}`,
+        s.stale ? "warn" : "ok");
     } catch (err) {
       Review.toast(`Export failed: ${err.message}`, "error");
     } finally { btn.disabled = false; }

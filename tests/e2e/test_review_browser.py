@@ -171,3 +171,22 @@ def test_request_without_token_is_refused(page, served):
     with pytest.raises(urllib.error.HTTPError) as err:  # outside the browser too
         urllib.request.urlopen(base + "static/review.css", timeout=5)
     assert err.value.code == 403
+
+
+def test_decision_from_a_page_loaded_before_a_rerun_is_refused(page, served):
+    """The pipeline re-ran under an open page and gave the shown digit's key to another digit."""
+    results, url = served
+    open_queue(page, url)
+    sync_api.expect(page.locator("#string-text")).to_have_text("3?8")  # string 1 of scans/a.png
+    digits = results / "digits.csv"
+    swap = {"scans/a.png,1,0,": "scans/a.png,1,1,", "scans/a.png,1,1,": "scans/a.png,1,0,"}
+    lines = digits.read_text().splitlines(keepends=True)  # string ids 0 and 1 exchanged
+    digits.write_text("".join(swap.get(line[:16], line[:16]) + line[16:] for line in lines))
+    os.utime(digits, ns=(os.stat(digits).st_mtime_ns + 10**9,) * 2)
+    page.keyboard.press("4")
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#toast")).to_contain_text("Not saved: The results changed")
+    progress(page, "0 / 4 reviewed")
+    store = DecisionStore(default_db_url(results))
+    assert store.count() == 0
+    store.close()
