@@ -5,8 +5,8 @@ string) gets candidate cuts: valleys of its vertical ink projection, dips of its
 and rises of its lower contour (the concavities where two digits meet). Each candidate position
 gives a straight vertical cut and a minimum-ink cut path (dynamic programming, one column step
 per row, so it follows slanted joins the way a drop-fall path does). Candidate segmentations
-into 2 or 3 parts, and the component left whole, are all normalised and scored in one batch per
-page. Each option is worth the sum of its parts' log top-digit probabilities, plus a prior on
+into 2 or 3 parts, and the component left whole, are normalised and scored (two batches per
+page: the wholes, then the parts of the components a split could still win). Each option is worth the sum of its parts' log top-digit probabilities, plus a prior on
 the number of digits given the width (SLOPE per expected digit width, even at EVEN_AT), minus
 CROSS_COST per extra stroke a cut passes through and SHAPE_COST per part whose digit does not fit
 its shape (a '1' spread out like two digits, a sliver read as an '8'). The best option wins;
@@ -255,8 +255,8 @@ def _tight(mask: np.ndarray) -> np.ndarray:
 class _Job:
     component: Component
     options: list[list[np.ndarray]]  # the segmentations tried (cuts), whole first as []
-    start: int                       # index of its first crop in the batch
-    counts: list[int]                # crops per option
+    start: int                       # index of its first part in the batch of parts
+    counts: list[int]                # parts per split option (the whole is scored apart)
     digits: float                    # width in expected digit widths
 
 
@@ -288,17 +288,26 @@ def is_wide(component: Component, line_height: float, width: float, scored: bool
     return aspect >= WIDE or w >= TWO_WIDE * width
 
 
+def _digit_values(score: Scorer, crops: list[np.ndarray]) -> np.ndarray:
+    """Each crop's log top-digit probability, less its shape penalty."""
+    probs = np.asarray(score(batch_to_mnist(crops)), np.float64)[:, :10]
+    values = np.log(np.clip(probs.max(axis=1), 1e-6, 1.0))
+    return values - [shape_penalty(int(k), crop) for k, crop in zip(probs.argmax(axis=1), crops)]
+
+
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
                    score: Scorer | None, min_height: float = 0.0) -> list[list[Component]]:
     """Each string with its wide components replaced by their best split (left to right).
 
     ``heights`` are the strings' line heights (px); ``stroke`` the page's pen width (px).
     Strings whose line is under ``min_height`` px (small print beside the handwriting) are left
-    alone. All candidate parts of the page go to ``score`` in a single call.
+    alone. ``score`` is called at most twice per page: once on the wide components whole, then
+    once on the candidate parts of those a split could still beat. A split's value is at most
+    its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
+    by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
     """
-    jobs: list[tuple[int, int, _Job]] = []
-    crops: list[np.ndarray] = []
     decided: dict[tuple[int, int], list[Component]] = {}
+    wide: list[tuple[int, int, Component, float]] = []
     for s, (string, height) in enumerate(zip(strings, heights)):
         if height < min_height:
             continue
@@ -307,33 +316,40 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             if comp.separator is not None or not is_wide(comp, height, width, score is not None):
                 continue
             digits = comp.box.w / width
-            if score is None:
-                parts = 2 if digits < THREE_NO_SCORE else 3
-                cuts = valley_cuts(comp.mask, parts, stroke)
-                if cuts is None and parts == 3:
-                    cuts = valley_cuts(comp.mask, 2, stroke)
-                if cuts:
-                    pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
-                    decided[(s, c)] = [p for p in pieces if p is not None]
+            if score is not None:
+                wide.append((s, c, comp, digits))
                 continue
-            options = [[]] + segmentations(comp.mask, stroke, digits >= THREE)
+            parts = 2 if digits < THREE_NO_SCORE else 3
+            cuts = valley_cuts(comp.mask, parts, stroke)
+            if cuts is None and parts == 3:
+                cuts = valley_cuts(comp.mask, 2, stroke)
+            if cuts:
+                pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
+                decided[(s, c)] = [p for p in pieces if p is not None]
+    if wide:
+        whole = _digit_values(score, [_tight(comp.mask) for _, _, comp, _ in wide])
+        jobs: list[tuple[int, int, float, _Job]] = []
+        crops: list[np.ndarray] = []
+        for (s, c, comp, digits), whole_value in zip(wide, whole):
+            with_three = digits >= THREE
+            best_prior = max(prior(n, digits) for n in ((2, 3) if with_three else (2,)))
+            if whole_value >= best_prior + DOUBT_MARGIN:
+                continue  # no split can win, nor come close
+            options = segmentations(comp.mask, stroke, with_three)
             start, counts = len(crops), []
             for cuts in options:
-                parts = cut_parts(comp.mask, cuts) if cuts else [comp.mask]
+                parts = cut_parts(comp.mask, cuts)
                 crops.extend(_tight(p) for p in parts)
                 counts.append(len(parts))
-            jobs.append((s, c, _Job(comp, options, start, counts, digits)))
-    if jobs:
-        probs = np.asarray(score(batch_to_mnist(crops)), np.float64)[:, :10]
-        best_digit = np.log(np.clip(probs.max(axis=1), 1e-6, 1.0))
-        best_digit -= [shape_penalty(int(k), crop) for k, crop in zip(probs.argmax(axis=1), crops)]
-        for s, c, job in jobs:
+            jobs.append((s, c, float(whole_value), _Job(comp, [[]] + options, start, counts, digits)))
+        parts_value = _digit_values(score, crops) if crops else np.zeros(0)
+        for s, c, whole_value, job in jobs:
             comp = job.component
-            values = []
+            values = [whole_value + prior(1, job.digits)]
             pos = job.start
-            for o, n in enumerate(job.counts):
+            for o, n in enumerate(job.counts, 1):
                 crossings = sum(max(0, strokes_crossed(comp.mask, cut) - 1) for cut in job.options[o])
-                values.append(float(best_digit[pos:pos + n].sum()) + prior(n, job.digits)
+                values.append(float(parts_value[pos:pos + n].sum()) + prior(n, job.digits)
                               - CROSS_COST * crossings)
                 pos += n
             choice = int(np.argmax(values))  # ties: the first, i.e. whole

@@ -40,7 +40,7 @@ def test_touching_pair_is_split_with_scorer(pair):
     ink = page_with(mask)
     scorer = TemplateScorer()
     strings = segment_page(ink, scorer)
-    assert scorer.calls == 1
+    assert scorer.calls == 2  # the pair whole, then its candidate parts
     assert [len(s) for s in strings] == [2]
     assert scorer.read([c.mask for c in strings[0]]) == pair
     assert_partition(ink, strings)
@@ -87,18 +87,38 @@ def test_wide_single_digit_stays_whole():
     ink = page_with(glyph("1"), wide, glyph("7"), gap=25)
     scorer = TemplateScorer()
     strings = segment_page(ink, scorer)
-    assert scorer.calls == 1  # the wide 0 was a candidate
+    assert scorer.calls == 2  # the wide 0 was a candidate: scored whole, then its parts
     assert [len(s) for s in strings] == [3]
 
 
-def test_one_score_call_per_page():
+def test_sure_whole_reading_skips_the_cuts():
+    # A split's value is at most its prior: a component read whole with certainty, not wide
+    # enough for the prior to favour two digits, never has its cuts made or scored.
+    zero = glyph("0")
+    wide = cv2.resize(zero.view(np.uint8), None, fx=1.35, fy=1.0,
+                      interpolation=cv2.INTER_NEAREST).astype(bool)
+    ink = page_with(glyph("1"), wide, glyph("7"), gap=25)
+    calls = []
+
+    def certain_zero(crops: np.ndarray) -> np.ndarray:
+        calls.append(len(crops))
+        probs = np.zeros((len(crops), 11), np.float32)
+        probs[:, 0] = 1.0
+        return probs
+
+    strings = segment_page(ink, certain_zero)
+    assert calls == [1] and [len(s) for s in strings] == [3]
+    assert not any(c.doubtful for c in strings[0])
+
+
+def test_two_score_calls_per_page():
     pairs = [touching(a, b, overlap=1)[0] for a, b in ["08", "35", "20", "47"]]
     ink = blank(500, 900)
     for k, m in enumerate(pairs):  # four fields in two rows, far apart
         paste(ink, m, 60 + 450 * (k % 2), 80 + 250 * (k // 2))
     scorer = TemplateScorer()
     strings = segment_page(ink, scorer)
-    assert scorer.calls == 1
+    assert scorer.calls == 2  # all wholes in one batch, all parts in another
     assert [scorer.read([c.mask for c in s]) for s in strings] == ["08", "35", "20", "47"]
 
 
