@@ -6,6 +6,7 @@ Modules, one job each:
 - ``boxes``: single frames and comb fields found in the removed-lines mask of a page
 - ``register``: aligning a scanned page with a template's blank reference image (ORB + RANSAC,
   refined on the printed frames)
+- ``frame_lines``: a printed frame line's own pixels, told from pen strokes touching or lying on it
 - ``regions``: where to read on a page (auto-detected boxes, template fields, cheque boxes) and
   the ink that belongs to each region, cut into digit marks
 - ``rules``: what cannot be right (length, pattern, Luhn, impossible dates, amount layout) and

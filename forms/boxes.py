@@ -36,6 +36,7 @@ PAPER = 225  # grey level (pages are illumination-normalised: paper ~255) darker
 SOLID = 0.9  # share of a cell's rows darker than paper in a column of a printed divider
 COVERED = 0.6  # share of each side of a hole that printed line pixels must line (before closing)
 BAND = 4  # px beside a hole searched for its frame line
+BRIDGE = 5  # x the gap closed anyway: breaks in a line this long are closed where the page is dark
 
 
 @dataclass
@@ -59,9 +60,26 @@ def _gap(shape: tuple[int, int]) -> int:
     return int(np.clip(min(shape) / 120, 5, 15))
 
 
-def _closed(lines: np.ndarray) -> np.ndarray:
-    """The line mask (0/255) with short breaks along horizontal and vertical lines closed."""
+def _bridged(lines: np.ndarray, gray: np.ndarray | None) -> np.ndarray:
+    """The line mask (0/255) with its breaks up to BRIDGE gaps long filled where the page is
+    dark all along the break (with ``gray``): a pen stroke lying on a printed line (a '7' bar
+    on a box's top), which line removal hands to the ink when the pen is darker than the print."""
     mask = np.ascontiguousarray(lines, dtype=bool).view(np.uint8) * np.uint8(255)
+    if gray is None:
+        return mask
+    gap = _gap(mask.shape)
+    dark = cv2.compare(gray, PAPER, cv2.CMP_LT)
+    out = mask
+    for piece, bridge in (((2 * gap, 1), (BRIDGE * gap, 1)), ((1, 2 * gap), (1, BRIDGE * gap))):
+        # Between pieces of one horizontal (upright) line only, along its rows (columns).
+        along = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, piece))
+        joined = cv2.morphologyEx(along, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
+        out = cv2.bitwise_or(out, cv2.bitwise_and(joined, dark))
+    return out
+
+
+def _closed(mask: np.ndarray) -> np.ndarray:
+    """The line mask (0/255) with short breaks along horizontal and vertical lines closed."""
     gap = _gap(mask.shape)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
@@ -208,12 +226,13 @@ def find_frames(lines: np.ndarray, gray: np.ndarray | None = None) -> list[Frame
     dividers that crossing digits took out of the mask (without it the grid is trusted)."""
     if lines is None or not np.any(lines):
         return []
-    mask = _closed(lines)
+    bridged = _bridged(lines, gray)
+    mask = _closed(bridged)
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return []
     frames = []
-    raw = np.ascontiguousarray(lines, dtype=bool)
+    raw = bridged > 0
     for parent, holes in _holes(mask, raw).items():
         x, y, w, h = cv2.boundingRect(contours[parent])
         if h > MAX_HEIGHT + 2 * _gap(mask.shape):

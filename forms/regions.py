@@ -2,9 +2,10 @@
 belongs to each, and the digit marks cut from it.
 
 Around a printed frame, whose geometry is known, the frame's lines are taken out again from the
-page's ink and line pixels together: a line pixel stays where a pen stroke crosses it, pieces of
-a divider that page-wide line removal left in the ink go, and line pixels inside the cells (an
-upright stroke taken for a box side) come back. Every piece whose centre of mass lies in the
+page's ink and line pixels together: a line pixel stays where a pen stroke crosses it, the ink of
+strokes touching or lying along a line beyond its printed width stays, pieces of a divider that
+page-wide line removal left in the ink go, and line pixels inside the cells (an upright stroke
+taken for a box side) come back. Every piece whose centre of mass lies in the
 region goes to it, whole; the rest of the page is segmented as usual without it. A comb's cells
 split its ink into digits, so touching digits across a divider need no guessing; a frame's or an
 unframed field's ink is segmented in the same call as the rest of the page (:func:`segment`).
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 
 from forms.boxes import Frame
+from forms.frame_lines import line_core
 from forms.template import FieldSpec
 from pipeline.results import Box
 from segmentation.segment import Component, segment_page
@@ -102,7 +104,11 @@ def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
     where a pen stroke crosses them: stroke ink touching the line on both sides (above and below
     a horizontal line, left and right of an upright one) in the same place. The frame's geometry
     is known here, so this also takes out the pieces of lines (a divider cut by a crossing
-    digit) that page-wide line removal left in the ink."""
+    digit) that page-wide line removal left in the ink. Only the printed line's own pixels in
+    its band go (:func:`forms.frame_lines.line_core`): the ink of a stroke beyond them stays
+    (the end of a '1' touching the box's top and bottom, a '7' bar lying on its top line, with
+    the line's pixels under the bar), or the digit loses it and what is left reads as another
+    digit or is dropped as a sliver."""
     band = LINE_BAND
     height, width = dark.shape
     limit = max(3, frame.inner.y - frame.box.y)
@@ -120,11 +126,21 @@ def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
                                + [(a.right - crop.x - band, b.x - crop.x + band)
                                   for a, b in zip(interiors[:-1], interiors[1:])]
                                + [(interiors[-1].right - crop.x - band, right)])]
+    # The printed lines' pixels in the bands; the rest of a band's ink is a stroke along the line.
     lines = np.zeros(dark.shape, bool)
-    for y0, y1 in (top_band, bottom_band):
-        lines[y0:y1, left:right] = True
+    upright = np.zeros(width, bool)
     for x0, x1 in uprights:
-        lines[top:bottom, x0:x1] = True
+        upright[x0:x1] = True
+    for y0, y1 in (top_band, bottom_band):
+        if y1 > y0 and right > left:
+            band, span = dark[y0:y1, left:right], slice(left, right)
+            lines[y0:y1, span] = (line_core(band, _edge(dark, y0 - 1, span), _edge(dark, y1, span), frame.box.h,
+                                            touching=True, under=True) | (band & upright[None, span]))
+    for x0, x1 in uprights:
+        if x1 > x0 and bottom > top:
+            band, span = dark[rows, x0:x1].T, rows
+            # Digits merely touching a divider are cut at it, as ever: neighbours stay apart.
+            lines[rows, x0:x1] = line_core(band, _edge(dark.T, x0 - 1, span), _edge(dark.T, x1, span), frame.box.h).T
     strokes = dark & ~lines
     keep = np.zeros(dark.shape, bool)
     for x0, x1 in uprights:
@@ -139,7 +155,14 @@ def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
         before = strokes[max(0, y0 - TOUCH):y0, left:right].any(axis=0)
         after = strokes[y1:y1 + TOUCH, left:right].any(axis=0)
         keep[y0:y1, np.flatnonzero(_near(before) & _near(after)) + left] = True
-    return strokes | (dark & lines & keep)
+    return strokes | (lines & keep)
+
+
+def _edge(dark: np.ndarray, row: int, span: slice) -> np.ndarray:
+    """Row ``row`` of ``dark`` over ``span``, all paper beyond the crop."""
+    if 0 <= row < dark.shape[0]:
+        return dark[row, span]
+    return np.zeros(len(range(*span.indices(dark.shape[1]))), bool)
 
 
 def _owner(centres: np.ndarray, regions: list[Region]) -> np.ndarray:

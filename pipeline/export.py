@@ -15,6 +15,12 @@ from pathlib import Path
 from pipeline.results import DIGIT_COLUMNS, ERROR_COLUMNS, PAGE_COLUMNS, STRING_COLUMNS, PageResult
 
 TABLES = {"strings.csv": STRING_COLUMNS, "digits.csv": DIGIT_COLUMNS, "pages.csv": PAGE_COLUMNS}
+OPTIONAL = ("errors.csv", "fields.csv")  # exist only when they hold rows
+
+
+class FieldsMismatch(ValueError):
+    """A resumed run would read fields unlike the run it continues (another template, or with
+    and without one): fields.csv would lose rows or mix columns."""
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -86,40 +92,55 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(handle), [])
 
 
+def _keys(path: Path) -> set[tuple[str, str]]:
+    """(file, page) of the whole rows of a per-page table."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        return {(row[0], row[1]) for row in reader if len(row) == len(header)}
+
+
 def recover(out: Path) -> set[tuple[str, int]]:
     """Bring the CSVs of an interrupted run in ``out`` back to a consistent state and return
     the pages complete in it, as ``(file, page)``.
 
     pages.csv is written last for each page, so a page listed there is complete in every file.
-    Partial trailing lines are dropped, as are rows of every other per-page CSV (strings.csv,
-    digits.csv, errors.csv, any CSV whose columns start with file, page) whose page is not in
-    pages.csv: a failed page never is, so failures are tried again. Each file is rewritten
-    atomically: recovering twice, or after a crash in here, is safe.
+    fields.csv (a templated or cheque run) holds exactly one row for every page read, so where
+    it exists a page listed in pages.csv but missing from it is not complete either (a run
+    resumed with another template, or without one). Partial trailing lines are dropped, as are
+    rows of every per-page CSV (strings.csv, digits.csv, errors.csv, fields.csv, any CSV whose
+    columns start with file, page) whose page is not complete, and repeated rows of a one-row-
+    per-page table: a failed page is never complete, so failures are tried again. errors.csv
+    and fields.csv are removed when nothing is left in them (they exist only when they hold
+    rows). Each file is rewritten atomically: recovering twice, or after a crash in here, is safe.
     """
     out = Path(out)
-    done: set[tuple[str, str]] = set()
-
-    def first_time(row: list[str]) -> bool:
-        key = (row[0], row[1])
-        if not row[1].isdigit() or key in done:
-            return False
-        done.add(key)
-        return True
-
-    pages = out / "pages.csv"
-    if pages.exists():
-        _drop_partial_line(pages)
-        if _header(pages)[:2] == ["file", "page"]:
-            _filter_table(pages, first_time)
+    tables = {}
     for path in sorted(out.glob("*.csv")):
-        if path.name == "pages.csv":
-            continue
         _drop_partial_line(path)
-        if _header(path)[:2] != ["file", "page"]:
-            continue  # not a per-page table (or empty): not ours to filter
-        kept = _filter_table(path, lambda row: (row[0], row[1]) in done)
-        if path.name == "errors.csv" and kept == 0:
-            path.unlink()  # errors.csv exists only when something failed
+        if _header(path)[:2] == ["file", "page"]:  # else not a per-page table (or empty): not ours
+            tables[path.name] = path
+    done: set[tuple[str, str]] = set()
+    if "pages.csv" in tables:
+        done = {key for key in _keys(tables["pages.csv"]) if key[1].isdigit()}
+    if "fields.csv" in tables:
+        done &= _keys(tables["fields.csv"])
+    for name, path in tables.items():
+        once = name in ("pages.csv", "fields.csv")  # one row per page: a repeat is dropped
+        seen: set[tuple[str, str]] = set()
+
+        def keep(row: list[str]) -> bool:
+            key = (row[0], row[1])
+            if key not in done or (once and key in seen):
+                return False
+            seen.add(key)
+            return True
+
+        if _filter_table(path, keep) == 0 and name in OPTIONAL:
+            path.unlink()
+    for name in OPTIONAL:  # cut to nothing (killed while its first block was written)
+        if (out / name).exists() and (out / name).stat().st_size == 0:
+            (out / name).unlink()
     return {(file, int(page)) for file, page in done}
 
 
@@ -134,6 +155,7 @@ class ResultWriter:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.done: set[tuple[str, int]] = recover(self.out) if resume else set()
+        self._fields_checked = False
         for name, columns in TABLES.items():
             path = self.out / name
             if not (resume and path.exists() and path.stat().st_size > 0):
@@ -155,8 +177,28 @@ class ResultWriter:
         finally:
             os.close(fd)
 
+    def _check_fields(self, result: PageResult) -> None:
+        """Raise :class:`FieldsMismatch` when this page's fields.csv columns (none without a
+        template) differ from those of the pages already in ``out``; checked on the first page
+        read, before anything of it is written."""
+        if self._fields_checked or result.error:
+            return
+        path = self.out / "fields.csv"
+        header = _header(path) if path.exists() and path.stat().st_size else None
+        columns = result.field_columns() if result.field_names else None
+        if header is None and columns is not None and self.done:
+            problem = "the pages already done were read without a template (they have no fields rows)"
+        elif header is not None and header != columns:
+            problem = "its fields.csv was written with " + ("another template" if columns else "a template or --cheque")
+        else:
+            self._fields_checked = True
+            return
+        raise FieldsMismatch(f"cannot resume in {self.out}: {problem}; resume with the same --template "
+                             "or --cheque as the interrupted run, or write to a new --out")
+
     def add(self, result: PageResult) -> None:
         """Write one page's images, then its rows (rows last: a row never names a missing crop)."""
+        self._check_fields(result)
         for relative, data in result.artifacts.items():
             write_atomic(self.out / relative, data)
         self._append("strings.csv", result.string_rows(), STRING_COLUMNS)

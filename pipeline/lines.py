@@ -3,9 +3,10 @@ cross them.
 
 Lines are long, thin, straight runs of ink: a morphological opening with a long kernel keeps them
 and drops handwriting. Horizontal runs at least ``min_line_length`` long go. Vertical runs go when
-they are twice that long (table and margin rules), or when both their ends sit on horizontal lines
-and they are no thicker than those (the sides of boxes and comb fields, from a quarter of that
-length), so that a handwritten "1", even one touching a box's top and bottom, survives.
+they are twice that long (table and margin rules), or when they stand like the sides of boxes and
+comb fields (from a quarter of that length): both ends on horizontal lines and not beyond them,
+upright, straight and no thicker than those lines. A handwritten "1" touching or crossing a box's
+top and bottom is thicker, leans or overshoots, and survives.
 
 Removing a line would cut every digit that crosses it, so line pixels with stroke ink continuing on
 both sides (above and below a horizontal line, left and right of a vertical one) are put back, and
@@ -26,6 +27,8 @@ MIN_LENGTH = 20  # px, for tiny crops
 FREE_VERTICAL = 2  # a vertical run touching no horizontal line must be this many lengths long
 LINE_LEVEL = 0.2  # quantile of the line pixels' grey levels taken as the lines' printed level
 PEN_MARGIN = 50  # grey levels darker than that level that mark pen ink on a line
+OVERSHOOT = 2  # px of a vertical run beyond the horizontal line it meets: it crosses the line
+SLANT = 0.02  # px per px of height a box side may lean (deskew leaves well under 1 degree)
 GAP = 3  # px of a break in a printed line bridged (more would merge printed letters into bars)
 WORK_MIN_SIDE = 1600  # px; pages at least this big (A4 from ~200 dpi) are analysed at half size
 
@@ -158,8 +161,11 @@ def _runs(mask: np.ndarray, length: int, gap: int, stroke: float,
 def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
                  gap: int) -> np.ndarray:
     """Keep the vertical runs that are rules on their own (FREE_VERTICAL x ``length`` tall:
-    taller than any handwritten '1') or box sides: both ends on a horizontal line, and no
-    thicker than those printed lines (a pen stroke touching a box's top and bottom is thicker)."""
+    taller than any handwritten '1') or box sides: both ends on a horizontal line, no further
+    out than its outer edge, upright and straight, and no thicker than that printed line. A pen
+    stroke touching or crossing a box's top and bottom fails one of these (it overshoots the
+    line, slants, or is thicker) but for a ruler-straight '1' as thin as the print, which the
+    forms stage tells from a divider by the frame's geometry."""
     contours, _ = cv2.findContours(vertical, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     keep = np.zeros_like(vertical)
     if not contours:
@@ -169,15 +175,22 @@ def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
     # lines: a noisy page has tens of thousands of short runs, too many for a Python loop.
     x, y, w, h = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4).T
     free = h >= FREE_VERTICAL * length
-    top = _any_in(horizontal, y - 1, y + reach, x - 1, x + w + 1)
-    bottom = _any_in(horizontal, y + h - reach, y + h + 1, x - 1, x + w + 1)
-    widest = _thickness(horizontal, vertical=False) + 2  # px; a printed side is as thin
+    total = _integral(horizontal)
+    x0, x1 = x - 1, x + w + 1
+    top = _any_in(total, y - 1, y + reach, x0, x1)
+    bottom = _any_in(total, y + h - reach, y + h + 1, x0, x1)
+    # A printed side ends in its line (a corner or a T): a run whose last OVERSHOOT rows hold no
+    # line crosses it, as pen strokes do.
+    within = (_any_in(total, y, y + OVERSHOOT, x0, x1) | ~_any_in(total, y, y + reach, x0, x1)) & (
+        _any_in(total, y + h - OVERSHOOT, y + h, x0, x1) | ~_any_in(total, y + h - reach, y + h, x0, x1))
+    widest = _thickness(horizontal, vertical=False) + 1  # px; a printed side is as thin
     kept = free.copy()
-    sides = np.flatnonzero(~free & top & bottom)
+    sides = np.flatnonzero(~free & top & bottom & within)
     if sides.size:
         # Median width over the rows, so a digit touching the side here and there does not
-        # make it look thick.
-        kept[sides] = _median_row_widths(vertical, x[sides], y[sides], w[sides], h[sides]) <= widest
+        # make it look thick; a side leans no more than what deskew leaves (SLANT).
+        widths = _median_row_widths(vertical, x[sides], y[sides], w[sides], h[sides])
+        kept[sides] = (widths <= widest) & (w[sides] <= widths + 2 + h[sides] * SLANT)
     if kept.any():
         cv2.drawContours(keep, [contours[k] for k in np.flatnonzero(kept)], -1, 255,
                          thickness=cv2.FILLED)
@@ -199,13 +212,19 @@ def _median_row_widths(mask: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.nda
     return (widths[starts + (h - 1) // 2] + widths[starts + h // 2]) / 2
 
 
-def _any_in(mask: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,
-            x1: np.ndarray) -> np.ndarray:
-    """Whether each rectangle [y0, y1) x [x0, x1) of ``mask`` (clipped to it) holds a nonzero
-    pixel, for arrays of rectangles."""
+def _integral(mask: np.ndarray) -> np.ndarray:
+    """Integral image of the nonzero pixels of ``mask`` (sums above-left), for :func:`_any_in`."""
     height, width = mask.shape
-    total = np.zeros((height + 1, width + 1), np.int32)  # integral image: sums above-left
+    total = np.zeros((height + 1, width + 1), np.int32)
     np.cumsum(np.cumsum(mask > 0, axis=0, dtype=np.int32), axis=1, out=total[1:, 1:])
+    return total
+
+
+def _any_in(total: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,
+            x1: np.ndarray) -> np.ndarray:
+    """Whether each rectangle [y0, y1) x [x0, x1) (clipped to the mask) holds a nonzero pixel,
+    for arrays of rectangles, from the mask's :func:`_integral`."""
+    height, width = total.shape[0] - 1, total.shape[1] - 1
     y0, y1 = np.clip(y0, 0, height), np.clip(y1, 0, height)
     x0, x1 = np.clip(x0, 0, width), np.clip(x1, 0, width)
     return (total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]) > 0

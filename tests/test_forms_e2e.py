@@ -106,3 +106,36 @@ def test_cli_usage_errors(field_set, tmp_path, capsys):
     bad.write_text("fields:\n  - name: x\n    type: money\n    box: [0.1, 0.1, 0.2, 0.1]\n")
     assert cli("run", str(field_set), "--template", str(bad)) == 2
     assert "type must be" in capsys.readouterr().err
+
+
+def test_cli_template_resume(tmp_path, capsys):
+    """A templated run cut short (pages 2 and 3 not in pages.csv, a half fields row) and resumed
+    with the same template writes what an uninterrupted run does; resuming with --cheque is refused."""
+    slips = ROOT / "samples" / "forms" / "payment_slip"
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for path in sorted(slips.glob("*.jpg")):
+        (inputs / path.name).write_bytes(path.read_bytes())
+    template = str(ROOT / "samples" / "forms" / "payment_slip.yaml")
+    args = ["run", str(inputs), "--template", template, "--quiet", "--workers", "1", "--no-overlays"]
+    assert cli(*args, "--out", str(tmp_path / "full")) == 0
+    tables = ("strings.csv", "digits.csv", "pages.csv", "fields.csv")
+
+    def rows(out: Path) -> dict[str, list[tuple]]:
+        return {name: sorted(map(tuple, pd.read_csv(out / name, dtype=str, keep_default_na=False).to_numpy().tolist()))
+                for name in tables}
+
+    expected = rows(tmp_path / "full")
+    assert len(expected["fields.csv"]) == 3
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for name in tables:
+        (cut / name).write_bytes((tmp_path / "full" / name).read_bytes())
+    lines = (cut / "pages.csv").read_bytes().splitlines(keepends=True)
+    (cut / "pages.csv").write_bytes(b"".join(lines[:2]))  # header and page 1 only
+    with open(cut / "fields.csv", "ab") as handle:
+        handle.write(b"payment_slip_03.jpg,1,12")
+    assert cli("run", str(inputs), "--cheque", "--quiet", "--out", str(cut), "--resume") == 2
+    assert "resume with the same --template" in capsys.readouterr().err
+    assert cli(*args, "--out", str(cut), "--resume") == 0
+    assert rows(cut) == expected

@@ -1,0 +1,143 @@
+"""Digits touching or lying on the printed lines of boxes and combs survive line removal, and the
+frames still go: a '1' whose stroke touches (or crosses) both the top and the bottom of its box
+or cell, a '7' whose bar lies on the top line."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from forms.boxes import find_frames
+from forms.frame_lines import line_core
+from forms.reader import plan_page
+from forms.regions import segment, take_ink
+from pipeline.preprocess import preprocess
+
+CELL, HEIGHT, CELLS = 50, 64, 8  # px at scale 1 (a comb at about 150 dpi)
+
+
+def one(ink: np.ndarray, x: int, top: int, bottom: int, pen: int, slant: int = 0) -> None:
+    cv2.line(ink, (x + slant, top), (x - slant, bottom), 255, pen)
+
+
+def seven(ink: np.ndarray, x: int, top: int, bottom: int, pen: int, s) -> None:
+    cv2.polylines(ink, [np.array([[x - s(14), top], [x + s(14), top], [x - s(2), bottom]])], False, 255, pen)
+
+
+def form(scale: float = 1.0, print_level: int = 60, pen_level: int = 30, pen: int = 4, frame: int = 2):
+    """A grey page: a comb written 1 0 1 7 0 7 4 1 and a box written 1 4 1 7, the 1s touching
+    (one crossing) the top and bottom lines, the first 7 of each with its bar on the top line.
+    Returns the page and the (x, y, w, h) boxes of the comb, the box, the comb's 1s and 7s."""
+    s = lambda v: int(round(v * scale))  # noqa: E731
+    pen, frame = max(1, s(pen)), max(1, s(frame))
+    page = np.full((s(1000), s(1000)), 245, np.uint8)  # line breaks closed scale with the page
+    ink = np.zeros_like(page)
+    x0, y0, cw, ch = s(100), s(60), s(CELL), s(HEIGHT)
+    cv2.rectangle(page, (x0, y0), (x0 + cw * CELLS, y0 + ch), print_level, frame)
+    for k in range(1, CELLS):
+        cv2.line(page, (x0 + k * cw, y0), (x0 + k * cw, y0 + ch), print_level, frame)
+    centre = [x0 + k * cw + cw // 2 for k in range(CELLS)]
+    one(ink, centre[0], y0, y0 + ch, pen)                                   # touching both lines
+    cv2.ellipse(ink, (centre[1], y0 + ch // 2), (s(11), s(21)), 0, 0, 360, 255, pen)
+    one(ink, centre[2] + s(2), y0 - s(3), y0 + ch + s(3), pen, slant=s(4))  # crossing both
+    seven(ink, centre[3], y0 + 1, y0 + ch - s(6), pen, s)                   # bar on the top line
+    cv2.ellipse(ink, (centre[4], y0 + ch // 2), (s(11), s(21)), 0, 0, 360, 255, pen)
+    seven(ink, centre[5], y0 + s(3), y0 + ch, pen, s)
+    cv2.polylines(ink, [np.array([[centre[6] - s(2), y0 + s(6)], [centre[6] - s(14), y0 + s(40)],
+                                  [centre[6] + s(14), y0 + s(40)]])], False, 255, pen)
+    cv2.line(ink, (centre[6] + s(6), y0 + s(14)), (centre[6] + s(6), y0 + ch - s(3)), 255, pen)
+    one(ink, centre[7] + s(12), y0, y0 + ch, pen)                           # beside a divider
+    bx, by, bw, bh = s(100), s(250), s(260), s(64)
+    cv2.rectangle(page, (bx, by), (bx + bw, by + bh), print_level, frame)
+    one(ink, bx + s(40), by, by + bh, pen)
+    cv2.polylines(ink, [np.array([[bx + s(98), by + s(8)], [bx + s(86), by + s(42)], [bx + s(114), by + s(42)]])],
+                  False, 255, pen)
+    cv2.line(ink, (bx + s(106), by + s(16)), (bx + s(106), by + bh - s(6)), 255, pen)
+    one(ink, bx + s(150), by, by + bh, pen)
+    seven(ink, bx + s(210), by + 1, by + bh - s(6), pen, s)
+    page[ink > 0] = np.minimum(page[ink > 0], pen_level)
+    noise = np.random.default_rng(0).normal(0, 4, page.shape)
+    page = np.clip(page + noise, 0, 255).astype(np.uint8)
+    ones = [(c - s(8), y0, s(16), ch) for c in (centre[0], centre[2], centre[7] + s(12))]
+    return page, (x0, y0, cw * CELLS, ch), (bx, by, bw, bh), ones, ink > 0
+
+
+def marks_of(page: np.ndarray):
+    prep = preprocess(page, deskew=False)
+    plan = plan_page(prep.gray, prep.lines, 1)
+    rest, inks = take_ink(prep.ink, prep.lines, plan.regions)
+    _, marks = segment(rest, plan.regions, inks, None)
+    return prep, plan, marks
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_page_line_removal_leaves_ones_touching_both_lines_in_the_ink(scale):
+    page, comb, box, ones, pen = form(scale)
+    prep = preprocess(page, deskew=False)
+    for x, y, w, h in ones:  # the body of each '1', clear of the frame lines
+        body = pen[y + h // 4: y + 3 * h // 4, x: x + w]
+        assert prep.ink[y + h // 4: y + 3 * h // 4, x: x + w][body].mean() > 0.95
+        assert not prep.lines[y + h // 4: y + 3 * h // 4, x: x + w][body].any()
+    x, y, w, h = comb  # the printed frame still goes: its top and bottom lines
+    assert prep.lines[y, x + 5: x + w - 5].mean() > 0.8 and prep.lines[y + h, x + 5: x + w - 5].mean() > 0.8
+
+
+@pytest.mark.parametrize("scale, print_level, pen_level", [(1.0, 60, 30), (2.0, 60, 30), (1.0, 150, 40)])
+def test_ones_and_sevens_on_the_lines_are_read_whole(scale, print_level, pen_level):
+    page, comb, box, ones, pen = form(scale, print_level, pen_level)
+    prep, plan, marks = marks_of(page)
+    kinds = [(r.kind, len(r.cells)) for r in plan.regions]
+    assert kinds == [("comb", CELLS), ("box", 0)]  # the comb's grid survives the upright '1's
+    comb_marks, box_marks = marks
+    assert len(comb_marks) == CELLS and len(box_marks) == 4  # every digit, no frame piece
+    inner = HEIGHT * scale
+    for k in (0, 2, 7):  # the 1s, whole: from (about) line to line
+        assert comb_marks[k].box.h >= 0.85 * inner, k
+    for m in (box_marks[0], box_marks[2]):
+        assert m.box.h >= 0.85 * inner and m.box.w <= 12 * scale
+    for seven_mark in (comb_marks[3], box_marks[3]):  # the bar on the top line is kept
+        top = seven_mark.mask[: max(3, seven_mark.box.h // 8)]
+        assert top.any(axis=0).sum() >= 20 * scale, seven_mark.box
+    # Nothing of the frames is left in the marks: no mark reaches beyond the frame's edges much.
+    for m, (x, y, w, h) in [(m, comb) for m in comb_marks[:2]] + [(m, box) for m in box_marks]:
+        assert m.box.x > x and m.box.right < x + w
+
+
+def test_pale_frame_under_dark_strokes_is_still_found():
+    page, comb, box, _, _ = form(1.0, print_level=160, pen_level=30)
+    prep = preprocess(page, deskew=False)
+    frames = find_frames(prep.lines, prep.gray)
+    # Line removal hands the pen on the lines (the 7s' bars) to the ink, breaking the frame's
+    # top line for a whole bar's length; the page shows the line goes on under it.
+    assert [f.kind for f in frames] == ["comb", "box"]
+    assert len(frames[0].cells) == CELLS
+
+
+def test_read_page_reads_the_edge_digits():
+    from classifier.runtime import DigitClassifier
+    from pipeline.options import ReadOptions
+    from pipeline.page import read_page
+
+    page, *_ = form(1.0)
+    result = read_page(page, DigitClassifier(), ReadOptions(overlays=False, flagged_crops=False))
+    texts = {s.kind: s.text for s in result.strings if s.kind in ("box", "comb")}
+    assert texts == {"comb": "10170741", "box": "1417"}
+
+
+def test_line_core_tells_line_from_stroke():
+    band = np.zeros((9, 200), bool)
+    band[3:6] = True                                         # a line 3 px thick...
+    band[6, [10, 100, 140, 180]] = band[2, 20::40] = True    # ... a pixel thicker here and there
+    band[6:9, 50:90] = True                                  # a bar lying along it, under it
+    band[6:9, 120:124] = True                                # a stroke touching it from below
+    after = np.zeros(200, bool)
+    after[120:124] = True
+    paper = np.zeros(200, bool)
+    core = line_core(band, paper, after, span=60)
+    assert core[3:6].all()                                   # the line is the line
+    assert not core[6:9, 50:90].any() and core[6:9, 120:124].all()  # a lying bar is not
+    assert core[6, [10, 100, 140, 180]].all() and core[2, 20::40].all()  # ragged edges are the line's
+    touching = line_core(band, paper, after, span=60, touching=True)
+    assert not touching[6:9, 120:124].any() and touching[3:6, 120:124].all()  # the touching end too
+    under = line_core(band, paper, after, span=60, under=True)
+    assert not under[:, 50:90].any() and under[3:6, :50].all()  # with under, the line under the bar
