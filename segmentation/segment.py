@@ -58,7 +58,7 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
 
     ``ink`` is a 2-D bool mask (True = ink; any nonzero counts for other dtypes) after
     binarisation, deskew and line removal. ``score`` maps (N, 28, 28) float32 MNIST-style crops
-    to (N, C) probabilities whose first ten columns are the digits; it is called at most once,
+    to (N, C) probabilities whose first ten columns are the digits; it is called at most twice,
     only to choose cuts between touching digits, and may be None (cuts at projection valleys).
     ``max_digit_height`` (px) is the tallest digit expected; marks over 2.5x that are dropped.
     Boxes are in ``ink``'s pixel coordinates; each mask holds only its own component's ink.
