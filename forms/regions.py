@@ -361,7 +361,9 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
     of the page in one call, its crop stacked below the page far from anything else: the page's
     scale is then measured on all of its writing as without regions (so small print beside the
     fields stays small print), and every touching-digit cut is scored in one batch. A region's
-    strings are joined into one (a field holds one string)."""
+    strings are joined into one (a field holds one string). A frame's lines were stripped here
+    by their geometry, so its ink is exempt from the page's filter of frame remnants (a '1'
+    from line to line stands taller than the other digits: ``segment_page``'s ``framed``)."""
     marks: list[list[Component]] = [comb_marks(r, ink) if r.cells else [] for r, ink in zip(regions, inks)]
     boxed = [i for i, (r, ink) in enumerate(zip(regions, inks)) if not r.cells and ink.mask.any()]
     if not boxed:
@@ -378,8 +380,10 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
         h, w = inks[i].mask.shape
         canvas[top: top + h, gap: gap + w] = inks[i].mask
     bottoms = np.asarray([top + inks[i].mask.shape[0] for i, top in zip(boxed, tops)])
+    framed = [Box(gap, top, inks[i].mask.shape[1], inks[i].mask.shape[0])
+              for i, top in zip(boxed, tops) if regions[i].frame is not None]
     page: list[list[Component]] = []
-    for string in segment_page(canvas, score):
+    for string in segment_page(canvas, score, framed=framed):
         if string[0].box.y < height:
             page.append(string)
             continue

@@ -2,6 +2,11 @@
 
 Rows of a page go to disk in one ``write`` of a fully encoded block, so a run that is killed
 leaves CSVs whose every line is complete; images are written to a temporary name and renamed.
+
+After ``cli.py export`` (review/export.py), strings.csv and digits.csv carry two review columns
+and the pipeline's own rows are kept as ``*.orig.csv``. A resume then writes each new row to
+both: to the exported CSV with the review columns (not reviewed) and to the original, so every
+row matches its file's header (recover() drops those that do not) and the review sees every page.
 """
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline.results import DIGIT_COLUMNS, ERROR_COLUMNS, PAGE_COLUMNS, STRING_COLUMNS, PageResult
 
 TABLES = {"strings.csv": STRING_COLUMNS, "digits.csv": DIGIT_COLUMNS, "pages.csv": PAGE_COLUMNS}
 OPTIONAL = ("errors.csv", "fields.csv")  # exist only when they hold rows
+# The columns review's export adds to strings.csv and digits.csv (review/data.py REVIEW_COLUMNS),
+# and their values for a row nobody reviewed, as export writes them.
+REVIEW_COLUMNS = ["reviewed", "corrected_from"]
+UNREVIEWED = ["False", ""]
 
 
 class FieldsMismatch(ValueError):
@@ -67,9 +76,9 @@ def _drop_partial_line(path: Path) -> None:
             handle.truncate(end)
 
 
-def _filter_table(path: Path, keep: Callable[[list[str]], bool]) -> int:
-    """Rewrite ``path`` (atomically) with its header and the rows ``keep`` accepts; returns
-    how many were kept. Streams, so memory does not grow with the file."""
+def _filter_table(path: Path, keep: Callable[[list[str]], bool], tail: Sequence[list[str]] = ()) -> int:
+    """Rewrite ``path`` (atomically) with its header, the rows ``keep`` accepts, then ``tail``;
+    returns how many were kept. Streams, so memory does not grow with the file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     kept = 0
     with open(path, newline="", encoding="utf-8", errors="replace") as source, \
@@ -83,8 +92,9 @@ def _filter_table(path: Path, keep: Callable[[list[str]], bool]) -> int:
             if len(row) == len(header) and keep(row):
                 writer.writerow(row)
                 kept += 1
+        writer.writerows(tail)
     os.replace(tmp, path)
-    return kept
+    return kept + len(tail)
 
 
 def _header(path: Path) -> list[str]:
@@ -100,6 +110,40 @@ def _keys(path: Path) -> set[tuple[str, str]]:
         return {(row[0], row[1]) for row in reader if len(row) == len(header)}
 
 
+def orig_path(path: Path) -> Path:
+    """Where export keeps the pipeline's own rows: ``digits.csv`` -> ``digits.orig.csv``."""
+    return path.with_name(f"{path.stem}.orig{path.suffix}")
+
+
+def exported_tables(out: Path) -> dict[str, Path | None]:
+    """The tables of ``out`` that export rewrote (the pipeline's columns, then the review
+    columns), each with its original (``*.orig.csv`` with the pipeline's columns) or None."""
+    found = {}
+    for name in ("strings.csv", "digits.csv"):
+        path, original = out / name, orig_path(out / name)
+        if path.exists() and _header(path) == TABLES[name] + REVIEW_COLUMNS:
+            found[name] = original if original.exists() and _header(original) == TABLES[name] else None
+    return found
+
+
+def _fold_appended(out: Path) -> None:
+    """Rows appended to an exported table without the review columns (as resumes did before
+    they wrote both files) moved into the original and, with the review columns, to the end of
+    the table: left as they are, recover() would drop them while pages.csv lists their pages, so
+    they would never be read again. Other rows of their pages go, as review/originals.py merges
+    them. Idempotent."""
+    for name, original in exported_tables(out).items():
+        path, width = out / name, len(TABLES[name])
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            short = [row for row in csv.reader(handle) if len(row) == width]
+        if not short:
+            continue
+        pages = {(row[0], row[1]) for row in short}
+        if original is not None:  # first: killed in between, this is done again from the start
+            _filter_table(original, lambda row: (row[0], row[1]) not in pages, short)
+        _filter_table(path, lambda row: (row[0], row[1]) not in pages, [row + UNREVIEWED for row in short])
+
+
 def recover(out: Path) -> set[tuple[str, int]]:
     """Bring the CSVs of an interrupted run in ``out`` back to a consistent state and return
     the pages complete in it, as ``(file, page)``.
@@ -113,11 +157,15 @@ def recover(out: Path) -> set[tuple[str, int]]:
     per-page table: a failed page is never complete, so failures are tried again. errors.csv
     and fields.csv are removed when nothing is left in them (they exist only when they hold
     rows). Each file is rewritten atomically: recovering twice, or after a crash in here, is safe.
+    Rows a resume appended to an exported table without its review columns are kept (see
+    :func:`_fold_appended`); ``*.orig.csv`` are per-page tables like the others.
     """
     out = Path(out)
+    for path in out.glob("*.csv"):
+        _drop_partial_line(path)
+    _fold_appended(out)
     tables = {}
     for path in sorted(out.glob("*.csv")):
-        _drop_partial_line(path)
         if _header(path)[:2] == ["file", "page"]:  # else not a per-page table (or empty): not ours
             tables[path.name] = path
     done: set[tuple[str, str]] = set()
@@ -149,13 +197,15 @@ class ResultWriter:
     fields.csv (a template's fields), flagged/, overlays/.
 
     With ``resume`` the CSVs already in ``out`` are recovered (see :func:`recover`) and kept;
-    ``done`` holds their complete pages."""
+    ``done`` holds their complete pages. Where export rewrote strings.csv or digits.csv, their
+    rows go to it with the review columns (not reviewed) and to its ``*.orig.csv``."""
 
     def __init__(self, out: Path, resume: bool = False):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.done: set[tuple[str, int]] = recover(self.out) if resume else set()
         self._fields_checked = False
+        self._exported = exported_tables(self.out) if resume else {}
         for name, columns in TABLES.items():
             path = self.out / name
             if not (resume and path.exists() and path.stat().st_size > 0):
@@ -176,6 +226,16 @@ class ResultWriter:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
+
+    def _append_table(self, name: str, rows: list[dict], columns: list[str]) -> None:
+        if name not in self._exported:
+            self._append(name, rows, columns)
+            return
+        original = self._exported[name]
+        if original is not None:
+            self._append(original.name, rows, columns)
+        unreviewed = dict(zip(REVIEW_COLUMNS, UNREVIEWED))
+        self._append(name, [{**row, **unreviewed} for row in rows], columns + REVIEW_COLUMNS)
 
     def _check_fields(self, result: PageResult) -> None:
         """Raise :class:`FieldsMismatch` when this page's fields.csv columns (none without a
@@ -201,8 +261,8 @@ class ResultWriter:
         self._check_fields(result)
         for relative, data in result.artifacts.items():
             write_atomic(self.out / relative, data)
-        self._append("strings.csv", result.string_rows(), STRING_COLUMNS)
-        self._append("digits.csv", result.digit_rows(), DIGIT_COLUMNS)
+        self._append_table("strings.csv", result.string_rows(), STRING_COLUMNS)
+        self._append_table("digits.csv", result.digit_rows(), DIGIT_COLUMNS)
         self._append("errors.csv", result.error_rows(), ERROR_COLUMNS)
         self._append("fields.csv", result.field_rows(), result.field_columns())  # with a template only
         # pages.csv last: a page listed there is complete in every other file (resume relies on it).

@@ -60,7 +60,9 @@ def is_rule_piece(mask: np.ndarray) -> bool:
 
 def drop_rule_pieces(string: list[Component], page_height: float) -> list[Component]:
     """The string without ruler-straight upright bars standing RULE_TALL x taller than its
-    other marks (or than the page's typical height when nothing else is there)."""
+    other marks (or than the page's typical height when nothing else is there). Meant for
+    free page ink: inside a frame stripped by its known geometry a '1' touching its top and
+    bottom lines is such a bar, so segment_page does not apply it there (``framed``)."""
     bars = {id(c) for c in string if is_rule_piece(c.mask)}
     if not bars:
         return string

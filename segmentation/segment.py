@@ -7,12 +7,14 @@ Stages (each its own module):
 2. :mod:`.merge` re-joins digits broken into pieces;
 3. :mod:`.grouping` links marks into lines, cuts lines into strings at wide gaps, attaches small
    marks, orders strings top to bottom, left to right; :mod:`.filters` drops ruler-straight
-   upright bars taller than the digits (box frame and comb remnants) and strings of specks;
+   upright bars taller than the digits (box frame and comb remnants; not in ``framed`` areas,
+   whose frames were taken out by their known geometry) and strings of specks;
 4. :mod:`.touching` splits components holding touching digits (one batched ``score`` call);
 5. :mod:`.separators` labels '.', ',', '-', '/' and drops noise and end separators.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Callable
 
 import numpy as np
@@ -52,8 +54,18 @@ def _component(lab: Labeled, group: list[int], box: np.ndarray) -> Component:
     return Component(Box(x, y, w, h), mask)
 
 
+def _within(string: list[Component], areas: Sequence[Box]) -> bool:
+    """Whether the box centre of every mark of ``string`` lies in one of ``areas``."""
+    def inside(c: Component) -> bool:
+        x, y = c.box.x + c.box.w / 2, c.box.y + c.box.h / 2
+        return any(a.x <= x < a.right and a.y <= y < a.bottom for a in areas)
+
+    return bool(areas) and all(inside(c) for c in string)
+
+
 def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
-                 max_digit_height: int = MAX_DIGIT_HEIGHT) -> list[list[Component]]:
+                 max_digit_height: int = MAX_DIGIT_HEIGHT,
+                 framed: Sequence[Box] = ()) -> list[list[Component]]:
     """Digit strings of a page in reading order, each a list of components in reading order.
 
     ``ink`` is a 2-D bool mask (True = ink; any nonzero counts for other dtypes) after
@@ -61,6 +73,10 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
     to (N, C) probabilities whose first ten columns are the digits; it is called at most twice,
     only to choose cuts between touching digits, and may be None (cuts at projection valleys).
     ``max_digit_height`` (px) is the tallest digit expected; marks over 2.5x that are dropped.
+    ``framed`` are areas of ``ink`` (its pixels) holding the ink of printed frames whose lines
+    were taken out by their known geometry: a straight upright bar there is a '1' written from
+    line to line, not a frame remnant, so strings lying in them keep their bars; elsewhere such
+    bars standing taller than their string's digits are dropped.
     Boxes are in ``ink``'s pixel coordinates; each mask holds only its own component's ink.
     """
     ink = np.asarray(ink)
@@ -86,7 +102,9 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
         if is_noise_string(boxes[g.members], scale):
             continue  # decided on boxes alone: masks are only built for what is kept
         comps = {k: _component(lab, pieces[k], boxes[k]) for k in g.members}
-        members = drop_rule_pieces([comps[k] for k in g.members], scale.height)
+        members = [comps[k] for k in g.members]
+        if not _within(members, framed):
+            members = drop_rule_pieces(members, scale.height)
         if not members:
             continue
         strings.append(members)

@@ -141,3 +141,44 @@ def test_line_core_tells_line_from_stroke():
     assert not touching[6:9, 120:124].any() and touching[3:6, 120:124].all()  # the touching end too
     under = line_core(band, paper, after, span=60, under=True)
     assert not under[:, 50:90].any() and under[3:6, :50].all()  # with under, the line under the bar
+
+
+def written_field(comb: bool) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A box (or a comb of five cells) written 0 1 7 0 7: the '1' straight and upright from the
+    top line to the bottom line, the other digits 48 px tall in a 64 px frame, so the '1' (with
+    its ends on the lines) stands about 1.15x taller than they do."""
+    page = np.full((400, 500), 245, np.uint8)
+    ink = np.zeros_like(page)
+    bx, by, bw, bh, digit = 100, 150, 260, HEIGHT, 48
+    cv2.rectangle(page, (bx, by), (bx + bw, by + bh), 60, 2)
+    for k in range(1, 5 if comb else 1):
+        cv2.line(page, (bx + k * 52, by), (bx + k * 52, by + bh), 60, 2)
+    centre, top = [bx + 26 + 52 * k for k in range(5)], by + (bh - digit) // 2
+    for k in (0, 3):
+        cv2.ellipse(ink, (centre[k], by + bh // 2), (11, digit // 2), 0, 0, 360, 255, 4)
+    one(ink, centre[1], by, by + bh, 4)
+    for k in (2, 4):
+        cv2.polylines(ink, [np.array([[centre[k] - 12, top], [centre[k] + 12, top], [centre[k] - 2, top + digit]])],
+                      False, 255, 4)
+    page[ink > 0] = 30
+    page = np.clip(page + np.random.default_rng(0).normal(0, 4, page.shape), 0, 255).astype(np.uint8)
+    return page, (bx, by, bw, bh)
+
+
+@pytest.mark.parametrize("comb", [False, True])
+def test_straight_one_from_line_to_line_among_shorter_digits_is_read(comb):
+    # Page-wide segmentation drops such a bar as a frame remnant; inside a frame whose lines
+    # were stripped by their geometry it is the '1'.
+    from classifier.runtime import DigitClassifier
+    from pipeline.options import ReadOptions
+    from pipeline.page import read_page
+
+    page, (x, _, w, _) = written_field(comb)
+    _, plan, marks = marks_of(page)
+    assert [r.kind for r in plan.regions] == ["comb" if comb else "box"]
+    assert len(marks[0]) == 5
+    tallest = max(marks[0][:1] + marks[0][2:], key=lambda m: m.box.h).box.h
+    assert marks[0][1].box.h >= 1.14 * tallest and marks[0][1].box.w <= 10  # the '1', whole
+    assert all(m.box.x > x and m.box.right < x + w for m in marks[0])  # no frame piece
+    result = read_page(page, DigitClassifier(), ReadOptions(overlays=False, flagged_crops=False))
+    assert [s.text for s in result.strings] == ["01707"]

@@ -221,6 +221,26 @@ def test_lone_rule_remnant_is_dropped():
     assert [len(s) for s in strings] == [3]
 
 
+def test_straight_bar_taller_than_its_digits_goes_except_in_a_framed_area():
+    """A ruler-straight upright bar 1.16x its string's height is a frame or comb remnant on free
+    page ink; in an area whose frame was stripped by its geometry it is a '1' (kept)."""
+    from pipeline.results import Box
+
+    def page() -> np.ndarray:
+        ink = blank(200, 600)
+        for x in (100, 140, 210):
+            cv2.ellipse(ink.view(np.uint8), (x, 100), (14, 25), 0, 0, 360, 1, 4)  # '0's, 54 px tall
+        ink[68:132, 173:177] = True  # a straight bar, 64 px tall
+        return ink
+
+    free = segment_page(page(), None)
+    assert [len(s) for s in free] == [3]
+    framed = segment_page(page(), None, framed=[Box(50, 40, 300, 120)])
+    assert [len(s) for s in framed] == [4] and [c.box.h for c in framed[0]][2] == 64
+    elsewhere = segment_page(page(), None, framed=[Box(400, 40, 100, 120)])
+    assert [len(s) for s in elsewhere] == [3]
+
+
 def test_empty_and_input_types():
     assert segment_page(blank(), None) == []
     assert segment_page(np.zeros((0, 0), bool), None) == []
