@@ -8,6 +8,7 @@ string accuracy >= 97%, unflagged accuracy >= 99.5% with at most 10% of strings 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifier.datasets import default_dir  # noqa: E402
 from pipeline.evaluate import evaluate, format_report  # noqa: E402
-from pipeline.options import RunOptions  # noqa: E402
+from pipeline.options import ReadOptions, RunOptions  # noqa: E402
 from pipeline.run import run  # noqa: E402
 from synth.generate import generate_set  # noqa: E402
 
@@ -38,6 +39,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/digits-bench"))
     parser.add_argument("--scale", type=int, default=3, help="multiplies the page counts of samples/")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--model-dir", type=Path, default=None, help="model folder (default: the shipped models/)")
+    parser.add_argument("--reuse", action="store_true", help="keep the scans already generated in --out")
     parser.add_argument("--all-digits", action="store_true",
                         help="draw from every MNIST test digit, also those most of whose 5 nearest "
                              "neighbours carry another label (the default set, like samples/, skips them)")
@@ -47,10 +50,13 @@ def main() -> int:
         return 2
     scans = args.out / "scans"
     s = args.scale
-    generate_set(scans, args.mnist, seed=args.seed, n_forms=4 * s, n_cheques=3 * s, n_ledgers=3 * s,
-                 n_crops=4 * s, n_pdf_pages=2 * s, n_hires=s, legible_only=not args.all_digits)
+    if not (args.reuse and (scans / "truth.csv").is_file()):
+        generate_set(scans, args.mnist, seed=args.seed, n_forms=4 * s, n_cheques=3 * s, n_ledgers=3 * s,
+                     n_crops=4 * s, n_pdf_pages=2 * s, n_hires=s, legible_only=not args.all_digits)
     started = time.perf_counter()
-    summary = run(RunOptions(inputs=[scans], out=args.out / "results", workers=args.workers, progress=False))
+    shutil.rmtree(args.out / "results", ignore_errors=True)
+    summary = run(RunOptions(inputs=[scans], out=args.out / "results", workers=args.workers, progress=False,
+                             read=ReadOptions(model_dir=args.model_dir)))
     seconds = time.perf_counter() - started
     figures = evaluate(args.out / "results", scans / "truth.csv")
     print(format_report(figures))

@@ -56,6 +56,9 @@ def write_markdown(card: dict, folder: Path) -> Path:
         f"{t['batch_size']}, seed {t['seed']}, ensemble of {t['ensemble']}; training time "
         f"{t['seconds'] / 60:.1f} min wall clock ({t.get('cpu_seconds', 0) / 60:.1f} min CPU summed over "
         f"threads) on {t['machine']}, shared with other jobs.",
+        *([f"- Started from the weights of `{t['init']['model']}` (themselves trained with "
+           f"`{t['init'].get('command', '?')}`, {t['init'].get('epochs_run', '?')} epochs); the epochs "
+           "above continue that run."] if t.get("init") else []),
         *_finetune_lines(t.get("finetune")),
         f"- Data: MNIST training set minus its last {t['validation_size']:,} images (validation, "
         "used for early stopping, temperature and threshold; the test set is never used for tuning), "

@@ -127,7 +127,10 @@ class TimeBudget(keras.callbacks.Callback):
 def fit_one(options, data: TrainData, seed: int, started: float, name: str | None = None) -> tuple[keras.Model, dict]:
     """One model trained with ``seed``; returns it with its per-epoch history."""
     keras.utils.set_random_seed(seed)
-    model = build_model(options.arch, name=name, bn_momentum=options.bn_momentum)
+    if getattr(options, "init", None):  # continue from saved weights (a warm start)
+        model = keras.models.load_model(options.init, compile=False)
+    else:
+        model = build_model(options.arch, name=name, bn_momentum=options.bn_momentum)
     steps = steps_per_epoch(len(data.x_train), options.batch_size)
     peak = options.learning_rate or DEFAULT_LR[options.optimizer]
     schedule = WarmupCosine(peak, steps if options.epochs > 1 else 0, steps * options.epochs)

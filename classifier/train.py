@@ -52,6 +52,7 @@ class TrainOptions:
     from_keras: list[Path] | None = None  # skip fitting: release these saved models (averaged)
     corrections: str | None = None       # fine-tune on reviewed digits (results folder, .db, or URL)
     base: Path | None = None             # the Keras model fine-tuned (default <out>/model.keras)
+    init: Path | None = None             # start from these weights instead of random ones
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +92,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fine-tune the model in --out (or --base) on the digits reviewed in this "
                              "results.db, results folder or SQLAlchemy URL, mixed with MNIST; a held-out "
                              "slice of the corrections and MNIST test are measured before and after")
+    parser.add_argument("--init", type=Path, default=None, metavar="MODEL.keras",
+                        help="start training from these weights (e.g. to continue a run with more "
+                             "data or epochs); the card records that run too")
     parser.add_argument("--base", type=Path, default=None, metavar="MODEL.keras",
                         help="with --corrections: the Keras model to fine-tune (default <out>/model.keras)")
 
@@ -104,7 +108,8 @@ def options_from_args(args: argparse.Namespace) -> TrainOptions:
         ensemble=args.ensemble, out=args.out,
         report=args.report, validation_size=args.validation_size, nondigits=args.nondigits, pairs=args.pairs,
         augment=not args.no_augment, bn_momentum=args.bn_momentum, patience=args.patience, time_budget_min=args.time_budget,
-        limit=args.limit, from_keras=args.from_keras, corrections=args.corrections, base=args.base)
+        limit=args.limit, from_keras=args.from_keras, corrections=args.corrections, base=args.base,
+        init=args.init)
 
 
 def train(options: TrainOptions) -> dict:
@@ -125,6 +130,9 @@ def train(options: TrainOptions) -> dict:
         model, histories = fit.train_models(options, data, budget_start)
         training = release.training_record(options, histories, time.time() - started,
                                            time.process_time() - started_cpu, command, machine)
+        if options.init:
+            training["init"] = {"model": str(options.init), **fit.load_models([options.init])[1][0].get("training", {})}
+            training["init"].pop("history", None)
     default_report = f"finetune-seed{options.seed}" if options.corrections else f"{options.arch}-seed{options.seed}"
     report = options.report or Path("runs") / default_report
     metrics = release.finish(options, data, model, training, Path(report))
