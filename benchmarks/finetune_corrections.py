@@ -6,7 +6,7 @@ report accuracy before and after on the held-out corrections and on MNIST test.
 
 The reviewer answers only where the answer is certain: a flagged digit of a string read with as
 many marks as its truth gets the true character at its position ('?' where the truth has a
-separator); a flagged digit of a string with no truth at all is "not a digit". The shipped model
+separator); a flagged digit of a string overlapping no true string at all is "not a digit". The shipped model
 in ``models/`` is copied first and never changed.
 """
 from __future__ import annotations
@@ -39,9 +39,11 @@ def reviewer_decisions(results: Path, truth_csv: Path) -> list[tuple[tuple, str,
         overlap = iou(s[["x", "y", "w", "h"]].to_numpy(float)[None],
                       same_page[["x", "y", "w", "h"]].to_numpy(float))[0]
         key = (s["file"], int(s["page"]), int(s["string_id"]))
-        if not len(overlap) or overlap.max() < MATCH_IOU:
-            answers[key] = ""  # no truth here: every mark is "not a digit"
+        if not len(overlap) or overlap.max() == 0:
+            answers[key] = ""  # far from any true string: every mark is "not a digit"
             continue
+        if overlap.max() < MATCH_IOU:
+            continue  # a piece of a true string, cut off by segmentation: not settled by the truth
         true = same_page.iloc[int(overlap.argmax())]["text"]
         if len(true) == len(s["text"]):
             answers[key] = true

@@ -19,6 +19,7 @@ MIN_CONTRAST = 40  # grey levels below paper white (255) that any ink must reach
 DARK_INK = 80  # grey levels at or below this are ink whatever surrounds them (thick strokes)
 STRONG_INK = 160  # grey levels at or below this always count as a stroke core (thin pen strokes core at 150-190)
 GROW = 2  # px around stroke cores where lighter candidate pixels (stroke edges) are kept
+REACH = 8  # px a candidate stretch may run on from a kept stroke: bridges faint parts of a stroke
 SAUVOLA_K = 0.2  # Sauvola's sensitivity; larger suppresses more low-contrast background
 SAUVOLA_R = 128.0  # dynamic range of the standard deviation for uint8 images
 ADAPTIVE_C = 12  # grey levels below the local mean for the adaptive method
@@ -71,7 +72,27 @@ def keep_dark_cored(gray: np.ndarray, found: np.ndarray) -> np.ndarray:
     level = max(otsu_level(hist), STRONG_INK)
     cores = cv2.compare(gray, level, cv2.CMP_LE)
     near = cv2.dilate(cores, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * GROW + 1,) * 2))
-    return cv2.bitwise_and(found, near)
+    return bridge_faint(cv2.bitwise_and(found, near), found, 2 * window_size(gray.shape))
+
+
+def bridge_faint(kept: np.ndarray, found: np.ndarray, run: int, reach: int = REACH) -> np.ndarray:
+    """``kept`` (0/255 uint8) grown by up to ``reach`` px along connected ``found`` pixels.
+
+    Small or blurred handwriting has stretches lighter than any core (a thin stroke scanned at
+    150 dpi fades to grey 170-190): the dark-core rule alone cuts digits there into pieces.
+    Following candidates outward from kept ink, for a bounded distance, rejoins them while a
+    background pattern merely touching a stroke gains at most ``reach`` px. Straight runs
+    ``window`` px long (ruling lines, lighter than pen ink and not yet removed) are not
+    followed, or the growth would run along a line from one digit or dot to the next.
+    """
+    runs = cv2.bitwise_or(cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)),
+                          cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)))
+    allowed = cv2.bitwise_and(found, cv2.bitwise_not(runs))
+    step = np.ones((3, 3), np.uint8)
+    out = kept
+    for _ in range(reach):
+        out = cv2.bitwise_or(kept, cv2.bitwise_and(cv2.dilate(out, step), allowed))
+    return out
 
 
 def sauvola_threshold(gray: np.ndarray, window: int, k: float = SAUVOLA_K,

@@ -349,3 +349,27 @@ def test_a4_page_at_300_dpi_is_fast():
     assert abs(result.angle - 1.5) < 0.3
     # About 0.12 s of CPU on the development machine; a generous bound against regressions.
     assert spent < 1.0
+
+
+# --------------------------------------------------------------------------- faint strokes
+
+def test_faint_stretch_of_a_small_digit_stays_connected():
+    """A small '0' whose stroke fades (grey 182, lighter than any core) for a quarter turn is
+    still one piece: the faint stretch is followed from the dark ends."""
+    page = np.full((120, 200), 250, np.uint8)
+    cv2.ellipse(page, (100, 60), (9, 12), 0, 0, 360, 120, 3)
+    cv2.ellipse(page, (100, 60), (9, 12), 0, 200, 290, 182, 3)
+    count, _ = cv2.connectedComponents(binarize(page).astype(np.uint8))
+    assert count - 1 == 1
+
+
+def test_faint_ruling_line_does_not_join_a_dot_to_a_digit():
+    """A light ruling line touching a decimal point and the next digit is not followed: the dot
+    stays a mark of its own."""
+    page = np.full((120, 300), 250, np.uint8)
+    cv2.line(page, (0, 80), (299, 80), 175, 2)
+    cv2.circle(page, (140, 78), 2, 100, -1)  # the point, sitting on the line
+    cv2.line(page, (155, 50), (152, 80), 100, 3)  # a '1' 12 px to its right
+    count, labels = cv2.connectedComponents(binarize(page).astype(np.uint8))
+    assert labels[78, 140] != 0 and labels[65, 154] != 0
+    assert labels[78, 140] != labels[65, 154]
