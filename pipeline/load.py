@@ -114,9 +114,10 @@ def _walk(root: Path) -> Iterator[tuple[Path, str]]:
 
 # --------------------------------------------------------------------------- reading pages
 
-def iter_pages(path: Path, dpi: int = 300,
-               limits: Limits = Limits()) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(page_number, grey)`` for every page of an image or PDF, numbered from 1.
+def iter_pages(path: Path, dpi: int = 300, limits: Limits = Limits(),
+               page: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(page_number, grey)`` for every page of an image or PDF, numbered from 1, or only
+    for page number ``page`` (a PDF then renders that page alone).
 
     ``grey`` is a 2-D uint8 array, paper bright and ink dark. PDF pages are rendered at ``dpi``
     (dots per inch, > 0) one at a time; raster images keep their own resolution. Raises
@@ -129,11 +130,11 @@ def iter_pages(path: Path, dpi: int = 300,
     head = _check_file(path, limits)
     # PDFs may carry a little junk before their header; an image's own signature wins.
     if b"%PDF-" in head and not head.startswith(IMAGE_SIGNATURES):
-        yield from _pdf_pages(path, dpi, limits)
+        yield from _pdf_pages(path, dpi, limits, page)
     elif path.suffix.lower() == ".pdf":
         raise InputError("not a PDF file: its content does not start with a PDF header")
     else:
-        yield from _image_pages(path, head, limits)
+        yield from ((n, grey) for n, grey in _image_pages(path, head, limits) if page in (None, n))
 
 
 def _check_file(path: Path, limits: Limits) -> bytes:
@@ -302,7 +303,8 @@ def to_gray(image: Image.Image) -> np.ndarray:
 
 # --------------------------------------------------------------------------- PDF
 
-def _pdf_pages(path: Path, dpi: int, limits: Limits) -> Iterator[tuple[int, np.ndarray]]:
+def _pdf_pages(path: Path, dpi: int, limits: Limits,
+               only: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     # Imported here so that reading images works without poppler's Python wrapper.
     from pdf2image import convert_from_path, pdfinfo_from_path
     from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPopplerTimeoutError
@@ -323,9 +325,12 @@ def _pdf_pages(path: Path, dpi: int, limits: Limits) -> Iterator[tuple[int, np.n
         raise InputError("PDF has no pages")
     if n_pages > limits.max_pages:
         raise InputError(f"PDF has {n_pages} pages, more than the limit of {limits.max_pages}")
-    sizes = _page_sizes(info(first_page=1, last_page=n_pages))
+    if only is not None and not 1 <= only <= n_pages:
+        raise InputError(f"PDF has no page {only} (it has {n_pages})")
+    first, last = (1, n_pages) if only is None else (only, only)
+    sizes = _page_sizes(info(first_page=first, last_page=last))
     largest = max(sizes.values(), key=lambda wh: wh[0] * wh[1], default=(0.0, 0.0))
-    for page in range(1, n_pages + 1):
+    for page in range(first, last + 1):
         width_pt, height_pt = sizes.get(page, largest)
         width, height = math.ceil(width_pt / 72 * dpi), math.ceil(height_pt / 72 * dpi)
         if width * height > limits.max_pixels:

@@ -1,9 +1,11 @@
 """A batch run: find inputs, read their pages through an executor, write results as they come.
 
-A task is one page. A single-page image is read (decoded) by the worker itself; pages of a
-multi-page file (PDF, multi-page TIFF) are rendered here one at a time (``iter_pages``; poppler
-renders in its own process) and shipped to a worker as an array. At most a few pages per worker
-are in flight, so memory stays flat whatever the size of the batch or of one PDF.
+A task is one page. A single-page image is decoded by the worker itself, and so is each page of
+a PDF whose page count is known (the worker renders just that page with poppler, so rendering
+runs in parallel too); pages of a multi-page TIFF, and of PDFs that cannot be counted up front,
+are decoded here one at a time (``iter_pages``) and shipped to a worker as an array. At most a
+few pages per worker are in flight, so memory stays flat whatever the size of the batch or of
+one PDF.
 """
 from __future__ import annotations
 
@@ -39,8 +41,9 @@ class FileTask:
 
 @dataclass(frozen=True)
 class PageTask:
-    """One page for a worker: read from ``path`` by the worker (a single-page image), or
-    already rendered as ``image``, or an ``error`` found while rendering it."""
+    """One page for a worker: read from ``path`` by the worker (a single-page image, or page
+    ``page`` of a PDF when ``render_page``), or already rendered as ``image``, or an ``error``
+    found while rendering it."""
 
     name: str
     page: int
@@ -50,6 +53,7 @@ class PageTask:
     error: str | None = None
     dpi: int = 300
     limits: Limits = field(default_factory=Limits)
+    render_page: bool = False
 
 
 @dataclass
@@ -111,12 +115,13 @@ def _file_error(name: str, number: int, error: Exception) -> PageResult:
 
 
 def iter_file_results(path: Path, name: str, dpi: int, limits: Limits, read: ReadOptions,
-                      skip: frozenset[int] = frozenset()) -> Iterator[PageResult]:
-    """Every page of one file read in this process, one at a time, except the page numbers in
-    ``skip``; failures become results with an ``error``, never exceptions."""
-    number = 0
+                      skip: frozenset[int] = frozenset(), only: int | None = None) -> Iterator[PageResult]:
+    """Every page of one file (or only page number ``only``) read in this process, one at a
+    time, except the page numbers in ``skip``; failures become results with an ``error``,
+    never exceptions."""
+    number = 0 if only is None else only - 1
     try:
-        for number, image in iter_pages(path, dpi, limits):
+        for number, image in iter_pages(path, dpi, limits, page=only):
             if number not in skip:
                 yield _read_one(image, name, number, read)
     except (InputError, MemoryError, OSError, ValueError) as error:
@@ -141,7 +146,8 @@ def read_task(task: PageTask) -> list[PageResult]:
         return [PageResult(task.name, task.page, error=task.error)]
     if task.image is not None:
         return [_read_one(task.image, task.name, task.page, task.read)]
-    return list(iter_file_results(task.path, task.name, task.dpi, task.limits, task.read))
+    only = task.page if task.render_page else None
+    return list(iter_file_results(task.path, task.name, task.dpi, task.limits, task.read, only=only))
 
 
 # --------------------------------------------------------------------------- planning
@@ -206,6 +212,15 @@ def count_pages(path: Path) -> tuple[bool, int | None]:
         return False, None
 
 
+def _within_limits(path: Path, pages: int, limits: Limits) -> bool:
+    """Whether a file passes the whole-file limits (size, page count): one that does not is
+    read here, so its single reason is reported once, not once per page."""
+    try:
+        return pages <= limits.max_pages and path.stat().st_size <= limits.max_bytes
+    except OSError:
+        return False
+
+
 class Planner:
     """Turns inputs into page tasks, skipping pages already done, and counts pages for the
     progress bar."""
@@ -227,6 +242,14 @@ class Planner:
                     continue
             if not is_pdf and count in (1, None):  # one page: the worker decodes it
                 yield PageTask(name, 1, o.read, path=path, dpi=o.dpi, limits=o.limits)
+                continue
+            if is_pdf and count is not None and _within_limits(path, count, o.limits):
+                for number in range(1, count + 1):  # each worker renders its own page
+                    if (name, number) in self.done:
+                        self.skipped += 1
+                    else:
+                        yield PageTask(name, number, o.read, path=path, dpi=o.dpi, limits=o.limits,
+                                       render_page=True)
                 continue
             number = 0
             try:

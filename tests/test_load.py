@@ -214,6 +214,16 @@ def test_pdf_pages_are_rendered_one_at_a_time(tmp_path, monkeypatch):
     assert calls == [(1, 1), (2, 2), (3, 3)]
 
 
+def test_one_pdf_page_rendered_alone(tmp_path, monkeypatch):
+    pages_in = [Image.new("L", (50, 50), shade) for shade in (255, 128, 0)]
+    pages_in[0].save(tmp_path / "three.pdf", save_all=True, append_images=pages_in[1:])
+    calls = spy_on_pdf_renders(monkeypatch)
+    [(number, grey)] = list(iter_pages(tmp_path / "three.pdf", dpi=72, page=2))
+    assert number == 2 and calls == [(2, 2)] and 100 < grey.mean() < 160
+    with pytest.raises(InputError, match="no page 4"):
+        list(iter_pages(tmp_path / "three.pdf", dpi=72, page=4))
+
+
 def test_hand_written_pdf_renders(tmp_path):
     (tmp_path / "plain.pdf").write_bytes(minimal_pdf())
     assert only_page(tmp_path / "plain.pdf", dpi=72).shape == (100, 200)

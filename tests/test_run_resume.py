@@ -204,6 +204,21 @@ def test_a_task_is_a_page(tmp_path):
     assert len(single) == 1 and single[0].path is not None and single[0].image is None
 
 
+def test_pdf_pages_are_rendered_by_the_workers(tmp_path):
+    from pipeline.load import find_inputs
+    from pipeline.run import read_task
+
+    (tmp_path / "in").mkdir()
+    frames = [Image.open(SAMPLES / name).convert("L") for name in ("crop_01.tif", "crop_02.png", "crop_03.tif")]
+    frames[0].save(tmp_path / "in" / "three.pdf", save_all=True, append_images=frames[1:], resolution=150)
+    options = RunOptions(inputs=[tmp_path / "in"], out=tmp_path / "out", dpi=150)
+    tasks = list(Planner(options, unique_names(find_inputs(options.inputs)), done={("three.pdf", 1)}).tasks())
+    assert [(t.page, t.render_page, t.image) for t in tasks] == [(2, True, None), (3, True, None)]
+    results = read_task(tasks[1])
+    assert [(r.file, r.page, r.error) for r in results] == [("three.pdf", 3, None)]
+    assert results[0].strings  # the page was read, not just rendered
+
+
 # --------------------------------------------------------------------------- whole runs
 
 def test_pool_and_serial_write_the_same(batch, tmp_path):
