@@ -18,6 +18,7 @@ from pipeline.overlay import draw_overlay
 from pipeline.preprocess import preprocess
 from pipeline.results import NOT_A_DIGIT, DigitString, Glyph, PageResult, crop_name, overlay_name
 from segmentation.normalize import batch_to_mnist
+from segmentation.patterns import possible_date
 from segmentation.segment import Component
 
 
@@ -41,8 +42,14 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict)
     back = invert(prep.matrix)
 
-    digits = [c for string in candidates + in_regions for c in string if c.separator is None]
+    # Marks read as '/' are classified too: a '/' is kept only where the date it makes is a
+    # possible one; elsewhere it was a leaning '1' (see _check_slashes).
+    digits = [c for string in candidates + in_regions for c in string if c.separator in (None, "/")]
     probabilities = classifier.predict(batch_to_mnist([c.mask for c in digits])) if digits else None
+    if digits:
+        _check_slashes(candidates + in_regions, digits, probabilities, classifier.labels)
+        keep = [k for k, c in enumerate(digits) if c.separator is None]
+        digits, probabilities = [digits[k] for k in keep], probabilities[keep]
     glyph_of = {id(c): _glyph(c, probabilities[i], classifier.labels, threshold, back, width, height)
                 for i, c in enumerate(digits)}
 
@@ -73,6 +80,20 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
                                [cv2.IMWRITE_PNG_COMPRESSION, 1])
         result.artifacts[overlay_name(file, page)] = png.tobytes()
     return result
+
+
+def _check_slashes(strings: list[list[Component]], marks: list[Component], probabilities: np.ndarray,
+                   labels: tuple[str, ...]) -> None:
+    """Turn the '/' of each string whose reading is no possible date back into digits."""
+    label = {id(c): labels[int(np.argmax(p))] for c, p in zip(marks, probabilities)}
+    for string in strings:
+        slashes = [c for c in string if c.separator == "/"]
+        if not slashes:
+            continue
+        text = "".join("/" if c.separator == "/" else c.separator or label[id(c)] for c in string)
+        if not possible_date(text):
+            for c in slashes:
+                c.separator = None
 
 
 def _insert(strings: list[DigitString], string: DigitString) -> list[DigitString]:

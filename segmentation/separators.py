@@ -11,13 +11,16 @@ Each mark is judged against its string's line: height ``H`` (median digit height
   and 15 more than the writer's slant; a '/' taller than the digits may lean less (18
   degrees: a printed '/' leans 23). About one written '1' in ten leans that much, so leaning
   strokes are read as '/' only where they make the string a date (d/m, m/yyyy, d/m/yy,
-  d/m/yyyy, yyyy/m/d) in a string with no other separator; otherwise they stay digits.
+  d/m/yyyy, yyyy/m/d) in a string with no other separator, or whose '.' and ',' marks form no
+  number's shape (:mod:`.patterns`: they are specks, dropped); otherwise they stay digits.
+  (The page reader turns a '/' back into a digit where the date read is impossible.)
 
 Separators first or last in a string are noise (a speck before a field, a full stop after an
 amount) and are dropped, as are small marks that match no separator: too small to be a digit.
 Two separators in a row never occur in a date, amount or phone number: one of them is a speck or
 a broken piece of a digit, so only the larger is kept and the digits beside it are marked
 ``doubtful`` (the dropped piece may have belonged to one of them).
+A '.' or ',' among dashes in a shape no number has ('353-014-71.69') is a speck too.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ import numpy as np
 
 from .geometry import median
 from .marks import Component
+from .patterns import plausible
 
 DOT_SIZE = 0.35       # longer side / H at most, full stop
 COMMA_HEIGHT = 0.6    # height / H at most, comma
@@ -174,12 +178,41 @@ def label_separators(string: list[Component], marks: set[int], height: float, to
     for end in (0, -1):
         while out and out[end].separator is not None:
             out.pop(end)
-    if out and all(c.separator is None for c in out):
-        bodies = [c for c in out if could_be_slash(c, height)]
-        if bodies:
-            others = [slant(c.mask) for c in out if not could_be_slash(c, height)]
-            writer = median(others) if len(others) >= 2 else 0.0
-            margins = [slash_margin(c, height, writer) for c in out]
-            for k in choose_slashes(margins):
-                out[k].separator = "/"
-    return out
+    return read_slashes(drop_stray_points(out), height)
+
+
+def _text(string: list[Component]) -> str:
+    """The string's shape: separators as themselves, every other mark as '0'."""
+    return "".join(c.separator or "0" for c in string)
+
+
+def drop_stray_points(string: list[Component]) -> list[Component]:
+    """The string without its '.' and ',' marks where they sit among dashes in a way no
+    number is written ('353-014-71.69'): those are specks."""
+    kinds = {c.separator for c in string} - {None}
+    if "-" not in kinds or not kinds & {".", ","} or plausible(_text(string)):
+        return string
+    rest = [c for c in string if c.separator not in (".", ",")]
+    return rest if plausible(_text(rest)) else string
+
+
+def read_slashes(string: list[Component], height: float) -> list[Component]:
+    """The string with leaning strokes read as '/' where that makes it a date (see
+    :func:`choose_slashes`). Only strings with no separator, or with '.' and ',' marks in a
+    shape no number has ('1910.8165': a speck in '19/08/65'), are considered; in the latter
+    the points are taken for specks and dropped when the slashes are chosen."""
+    kinds = {c.separator for c in string} - {None}
+    if not string or kinds - {".", ","} or (kinds and plausible(_text(string))):
+        return string
+    rest = [c for c in string if c.separator is None]
+    bodies = [c for c in rest if could_be_slash(c, height)]
+    if not bodies:
+        return string
+    others = [slant(c.mask) for c in rest if not could_be_slash(c, height)]
+    writer = median(others) if len(others) >= 2 else 0.0
+    chosen = choose_slashes([slash_margin(c, height, writer) for c in rest])
+    if not chosen:
+        return string
+    for k in chosen:
+        rest[k].separator = "/"
+    return rest

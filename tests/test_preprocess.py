@@ -352,13 +352,20 @@ def test_a4_page_at_300_dpi_is_fast():
 
 
 # --------------------------------------------------------------------------- faint strokes
+# Pages are A4 at 150 dpi wide, so the local window (and the run length of a ruling line) is that
+# of a real page.
 
-def test_faint_stretch_of_a_small_digit_stays_connected():
-    """A small '0' whose stroke fades (grey 182, lighter than any core) for a quarter turn is
-    still one piece: the faint stretch is followed from the dark ends."""
-    page = np.full((120, 200), 250, np.uint8)
-    cv2.ellipse(page, (100, 60), (9, 12), 0, 0, 360, 120, 3)
-    cv2.ellipse(page, (100, 60), (9, 12), 0, 200, 290, 182, 3)
+@pytest.mark.parametrize("span", [60, 90])
+def test_faint_stretches_of_a_small_digit_stay_connected(span):
+    """A small '0' whose stroke fades twice (grey 182, lighter than any core) over ``span``
+    degrees of its turn is still one piece: the faint stretches are followed from kept ink."""
+    ring = np.zeros((1240, 1240), np.uint8)
+    cv2.ellipse(ring, (600, 600), (9, 12), 0, 0, 360, 255, 3)
+    yy, xx = np.mgrid[:1240, :1240]
+    angle = np.degrees(np.arctan2(yy - 600, xx - 600)) % 360
+    page = np.full(ring.shape, 250, np.uint8)
+    page[ring > 0] = 120
+    page[(ring > 0) & ((angle - 200) % 180 < span)] = 182
     count, _ = cv2.connectedComponents(binarize(page).astype(np.uint8))
     assert count - 1 == 1
 
@@ -366,10 +373,10 @@ def test_faint_stretch_of_a_small_digit_stays_connected():
 def test_faint_ruling_line_does_not_join_a_dot_to_a_digit():
     """A light ruling line touching a decimal point and the next digit is not followed: the dot
     stays a mark of its own."""
-    page = np.full((120, 300), 250, np.uint8)
-    cv2.line(page, (0, 80), (299, 80), 175, 2)
-    cv2.circle(page, (140, 78), 2, 100, -1)  # the point, sitting on the line
-    cv2.line(page, (155, 50), (152, 80), 100, 3)  # a '1' 12 px to its right
-    count, labels = cv2.connectedComponents(binarize(page).astype(np.uint8))
-    assert labels[78, 140] != 0 and labels[65, 154] != 0
-    assert labels[78, 140] != labels[65, 154]
+    page = np.full((1240, 1240), 250, np.uint8)
+    cv2.line(page, (0, 600), (1239, 600), 175, 2)
+    cv2.circle(page, (600, 598), 2, 100, -1)  # the point, sitting on the line
+    cv2.line(page, (615, 570), (612, 600), 100, 3)  # a '1' 12 px to its right
+    _, labels = cv2.connectedComponents(binarize(page).astype(np.uint8))
+    assert labels[598, 600] != 0 and labels[585, 614] != 0
+    assert labels[598, 600] != labels[585, 614]

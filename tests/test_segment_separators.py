@@ -10,6 +10,7 @@ from tests.test_segment_helpers import SCRIPT, SIMPLEX, blank, glyph, paste, wri
 from pipeline.results import Box
 from segmentation.marks import Component
 from segmentation.segment import segment_page
+from segmentation.patterns import plausible, possible_date
 from segmentation.separators import classify, lean
 
 
@@ -127,3 +128,51 @@ def test_separator_run_at_an_end_is_not_flagged():
     digit = _mark(0, 20, 30, None)
     out = collapse_runs([digit, _mark(25, 6, 6, "."), _mark(33, 4, 4, ".")])
     assert len(out) == 2 and not digit.doubtful
+
+
+def spaced(text: str, font: int, gap: int = 12) -> tuple[np.ndarray, dict[int, int]]:
+    """``text`` written one character at a time ``gap`` px apart (baseline y = 120); returns
+    the mask and the x where each gap starts, by the index of the character before it."""
+    ink, x, gaps = blank(200, 900), 30, {}
+    for k, ch in enumerate(text):
+        write(ink, ch, x, 120, font, 2.0, 3)
+        x += cv2.getTextSize(ch, font, 2.0, 3)[0][0] + gap
+        gaps[k] = x - gap
+    return ink, gaps
+
+
+def test_speck_does_not_block_a_date():
+    """A speck low between two digits reads as '.', which no date or amount explains
+    ('1203.24'): it is dropped and the leaning strokes are read as '/'."""
+    ink, gaps = spaced("12/03/24", SCRIPT)
+    expected = [[None, None, "/", None, None, "/", None, None]]
+    assert separators(segment_page(ink, None)) == expected
+    cv2.circle(ink.view(np.uint8), (gaps[3] + 6, 117), 3, 1, -1)  # between '0' and '3'
+    assert separators(segment_page(ink, None)) == expected
+
+
+def test_point_among_dashes_is_a_speck():
+    ink, gaps = spaced("12-34-5678", SIMPLEX)
+    cv2.circle(ink.view(np.uint8), (gaps[7] + 6, 117), 3, 1, -1)  # between '5' and '6'
+    assert separators(segment_page(ink, None)) == [[None, None, "-", None, None, "-"] + [None] * 4]
+
+
+def test_point_in_an_amount_stays():
+    ink, gaps = spaced("1234", SCRIPT)
+    cv2.circle(ink.view(np.uint8), (gaps[1] + 6, 117), 3, 1, -1)
+    assert separators(segment_page(ink, None)) == [[None, None, ".", None, None]]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("12", True), ("12.01.2022", True), ("1,234.56", True), ("12,50", True), ("353-014-7169", True),
+    ("12/03/24", True), ("1910.8165", False), ("111061199.5", False), ("353-014-71.69", False),
+    ("2,55.00", False)])
+def test_plausible_shapes(text, expected):
+    assert plausible(text) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("19/08/65", True), ("12/31/1999", True), ("3/2024", True), ("2024/1/31", True),
+    ("1?/05/81", True), ("54/69", False), ("13/13/20", False), ("00/05/81", False)])
+def test_possible_dates(text, expected):
+    assert possible_date(text) is expected

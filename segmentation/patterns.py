@@ -1,0 +1,46 @@
+"""Whether a reading of a string (digits and separators) has the shape of something people
+write in a field: a plain number, a date, an amount, a phone or account number.
+
+Used to arbitrate between readings of ambiguous marks (a speck read as '.', a leaning '1' or a
+'/'): a reading of no known shape has a mark misread somewhere.
+"""
+from __future__ import annotations
+
+import re
+
+_SHAPES = re.compile("|".join((
+    r"\d+",                                           # plain number, reference
+    r"\d{1,2}([./-])\d{1,2}\1(\d{2}|\d{4})",          # d.m.yy, d/m/yyyy, d-m-yyyy
+    r"\d{4}([./-])\d{1,2}\3\d{1,2}",                  # yyyy-m-d
+    r"\d{1,2}/(\d{1,2}|\d{4})",                       # d/m, m/yyyy
+    r"\d{1,3}(,\d{3})+(\.\d{2})?",                    # 1,234,567.89
+    r"\d{1,3}(\.\d{3})+(,\d{2})?",                    # 1.234.567,89
+    r"\d+[.,]\d{2}",                                  # 12.50, 12,50
+    r"\d+(-\d+)+",                                    # 353-014-7169, account numbers
+)))
+
+
+def plausible(text: str) -> bool:
+    """Whether ``text`` (digits and the separators ``. , / -``; any other character counts as
+    a digit, e.g. '?' for an unread one) has one of the shapes above."""
+    skeleton = "".join(ch if ch in "./,-" else "0" for ch in text)
+    return _SHAPES.fullmatch(skeleton) is not None
+
+
+def possible_date(text: str) -> bool:
+    """Whether a '/'-separated reading ('19/08/65', '3/2024', '2024/1/31') names a possible
+    day and month (either order; '?' fits anything). A leaning '1' read as '/' between other
+    digits gives impossible ones ('54/69')."""
+    groups = text.split("/")
+    if len(groups) not in (2, 3) or not all(groups):
+        return False
+
+    def fits(group: str, most: int) -> bool:
+        return "?" in group or (group.isdigit() and 1 <= int(group) <= most)
+
+    if len(groups) == 2:
+        return fits(groups[0], 12) or (fits(groups[0], 31) and fits(groups[1], 12))
+    first, second, third = groups
+    if len(first) == 4:
+        return fits(second, 12) and fits(third, 31)
+    return (fits(first, 31) and fits(second, 12)) or (fits(first, 12) and fits(second, 31))
