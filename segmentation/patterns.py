@@ -27,10 +27,13 @@ def plausible(text: str) -> bool:
     return _SHAPES.fullmatch(skeleton) is not None
 
 
+YEARS = (1800, 2199)  # a four-digit group outside these is no year ('06/3908' is a misread '1')
+
+
 def possible_date(text: str) -> bool:
     """Whether a '/'-separated reading ('19/08/65', '3/2024', '2024/1/31') names a possible
-    day and month (either order; '?' fits anything). A leaning '1' read as '/' between other
-    digits gives impossible ones ('54/69')."""
+    day and month (either order; '?' fits anything) and, where it has four digits, year. A
+    leaning '1' read as '/' between other digits gives impossible ones ('54/69', '06/3908')."""
     groups = text.split("/")
     if len(groups) not in (2, 3) or not all(groups):
         return False
@@ -38,9 +41,12 @@ def possible_date(text: str) -> bool:
     def fits(group: str, most: int) -> bool:
         return "?" in group or (group.isdigit() and 1 <= int(group) <= most)
 
+    def year(group: str) -> bool:
+        return len(group) != 4 or "?" in group or (group.isdigit() and YEARS[0] <= int(group) <= YEARS[1])
+
     if len(groups) == 2:
-        return fits(groups[0], 12) or (fits(groups[0], 31) and fits(groups[1], 12))
+        return year(groups[1]) and (fits(groups[0], 12) or (fits(groups[0], 31) and fits(groups[1], 12)))
     first, second, third = groups
     if len(first) == 4:
-        return fits(second, 12) and fits(third, 31)
-    return (fits(first, 31) and fits(second, 12)) or (fits(first, 12) and fits(second, 31))
+        return year(first) and fits(second, 12) and fits(third, 31)
+    return year(third) and ((fits(first, 31) and fits(second, 12)) or (fits(first, 12) and fits(second, 31)))
