@@ -123,12 +123,17 @@ def test_one_key_two_digits_both_decisions_kept(client, results):
     assert (summary.decisions, summary.stale) == (2, 0)
 
 
+def change_seven(results: Path, **values: str) -> None:
+    """A re-run that changed the '7' of "907" (SEVEN) in digits.csv."""
+    rewrite(results / "digits.csv", lambda rows: [
+        {**r, **values} if (r["file"], r["string_id"], r["index"]) == ("b.pdf", "0", "2") else r
+        for r in rows])
+
+
 def test_digit_gone_after_rerun_is_stale_not_applied(client, results):
     decide(client, SEVEN, "1")
     # re-segmented: the digit at that key is now elsewhere on the page (a different mark)
-    rewrite(results / "digits.csv", lambda rows: [
-        {**r, "x": "200"} if (r["file"], r["string_id"], r["index"]) == ("b.pdf", "0", "2") else r
-        for r in rows])
+    change_seven(results, x="200")
     summary = export_results(results)
     untouched = digit(results, "b.pdf", 2, 0, 2)
     assert (untouched["digit"], untouched["reviewed"], untouched["flagged"]) == ("7", "False", "True")
@@ -141,9 +146,7 @@ def test_digit_gone_after_rerun_is_stale_not_applied(client, results):
 
 def test_new_model_reading_same_box_still_applies(client, results):
     decide(client, SEVEN, "1")
-    rewrite(results / "digits.csv", lambda rows: [
-        {**r, "digit": "4"} if (r["file"], r["string_id"], r["index"]) == ("b.pdf", "0", "2") else r
-        for r in rows])
+    change_seven(results, digit="4")
     summary = export_results(results)
     assert (summary.decisions, summary.stale) == (1, 0)
     d = digit(results, "b.pdf", 2, 0, 2)
