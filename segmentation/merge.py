@@ -12,7 +12,10 @@ neighbours on the same line have:
   other, be nearly touching, and not both be full-height glyphs (which would be two digits
   whose boxes overlap because of slanted writing);
 * any small piece (under CLOSE_SMALL of the line height) within about a pen width of a larger
-  one is a gap in a thin or faint stroke, wherever it lies.
+  one is a gap in a thin or faint stroke, wherever it lies;
+* two small pieces one above the other (each at most SMALL_PIECE of their union's height, such
+  as the top hook and the base of a '2' whose faint diagonal was lost) count as stacked with
+  less x-overlap (SMALL_X_OVERLAP): the stacked checks (gap, stroke continuing, height) decide.
 
 Small compact marks low beside a digit are never joined: those are full stops and commas; nor
 are short bars at mid-height beside a digit: those are dashes.
@@ -26,6 +29,8 @@ from .components import Labeled, PageScale
 from .geometry import gap, median, near_pairs, overlap
 
 MIN_X_OVERLAP = 0.5       # shared x-range / narrower width, for any join
+SMALL_X_OVERLAP = 0.35    # the same, for two small stacked pieces
+SMALL_PIECE = 0.6         # taller piece height / union height at most, for SMALL_X_OVERLAP
 MAX_STACK_GAP = 0.22      # vertical gap / union height, stacked pieces
 MAX_STACK_OVERLAP = 0.35  # vertical overlap / shorter height below which pieces count as stacked
 MIN_CONTAINED = 0.85      # narrower x-range inside the wider one, side pieces
@@ -52,7 +57,7 @@ class _UnionFind:
 
 
 def _candidates(boxes: np.ndarray, close: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs overlapping in x by MIN_X_OVERLAP of the narrower and vertically close, or with
+    """Pairs overlapping in x by SMALL_X_OVERLAP of the narrower and vertically close, or with
     boxes at most ``close`` px apart both ways, ordered by vertical gap (closest first), with
     that gap."""
     heights = boxes[:, 3]
@@ -64,7 +69,7 @@ def _candidates(boxes: np.ndarray, close: float) -> tuple[np.ndarray, np.ndarray
     ox = overlap(bi[:, 0], bi[:, 0] + bi[:, 2], bj[:, 0], bj[:, 0] + bj[:, 2])
     gx = gap(bi[:, 0], bi[:, 0] + bi[:, 2], bj[:, 0], bj[:, 0] + bj[:, 2])
     gy = gap(bi[:, 1], bi[:, 1] + bi[:, 3], bj[:, 1], bj[:, 1] + bj[:, 3])
-    ok = ((ox >= MIN_X_OVERLAP * np.minimum(bi[:, 2], bj[:, 2])) &
+    ok = ((ox >= SMALL_X_OVERLAP * np.minimum(bi[:, 2], bj[:, 2])) &
           (gy <= 0.5 * np.maximum(bi[:, 3], bj[:, 3]))) | ((gx <= close) & (gy <= close))
     i, j, gy = i[ok], j[ok], gy[ok]
     order = np.argsort(gy, kind="stable")
@@ -150,7 +155,8 @@ def _joins(lab: Labeled, a: int, b: int, union: tuple, boxes: np.ndarray,
         return False
     ox = _span(ba[0], ba[0] + ba[2], bb[0], bb[0] + bb[2])
     oy = _span(ba[1], ba[1] + ba[3], bb[1], bb[1] + bb[3])
-    if ox >= MIN_X_OVERLAP * min(ba[2], bb[2]):
+    both_small = max(ba[3], bb[3]) <= SMALL_PIECE * union[3]
+    if ox >= (SMALL_X_OVERLAP if both_small else MIN_X_OVERLAP) * min(ba[2], bb[2]):
         rule = "stacked" if oy <= MAX_STACK_OVERLAP * min(ba[3], bb[3]) else "side"
     else:
         rule = "close"

@@ -179,6 +179,34 @@ def test_adjacent_digits_are_not_merged():
     assert [len(s) for s in strings] == [4]
 
 
+def _two_without_its_diagonal() -> np.ndarray:
+    """A '2' 31 px tall whose faint diagonal was lost: a top hook and a short base about 4 px
+    below it, overlapping in x by under half the narrower piece (the hook sits to the right)."""
+    m = np.zeros((31, 29), np.uint8)
+    cv2.polylines(m, [np.array([[13, 5], [18, 1], [24, 2], [26, 6], [19, 10]])], False, 1, 3)
+    cv2.polylines(m, [np.array([[14, 19], [3, 28], [16, 28]])], False, 1, 3)
+    return m.astype(bool)
+
+
+@pytest.mark.parametrize("spacing", [2, 4, 6])
+def test_two_broken_by_a_faint_diagonal_is_rejoined_apart_from_its_neighbour(spacing):
+    two = _two_without_its_diagonal()
+    n, _, stats, _ = cv2.connectedComponentsWithStats(two.view(np.uint8), connectivity=8)
+    (x0, _, w0, _), (x1, _, w1, _) = stats[1:, :4]
+    assert n - 1 == 2 and min(x0 + w0, x1 + w1) - max(x0, x1) < 0.5 * min(w0, w1)
+    one = glyph("1", SIMPLEX, 1.5, 3)
+    ink = blank()
+    x = 40
+    for g, after in [(one, 6), (two, spacing), (two, 6), (one, 0)]:  # 1 2 2 1, the 2s close
+        paste(ink, g, x, 60 + two.shape[0] - g.shape[0])
+        x += g.shape[1] + after
+    strings = segment_page(ink, None)
+    check_invariants(ink, strings)
+    assert [len(s) for s in strings] == [4]
+    # Each '2' is whole (its hook and base joined) and separate from the other.
+    assert [(c.box.w, c.box.h) for c in strings[0][1:3]] == [(28, 31), (28, 31)]
+
+
 def test_specks_are_removed():
     rng = np.random.default_rng(0)
     ink = write(blank(300, 900), "2468", 200, 180, SIMPLEX, 2.0, 3)
