@@ -118,11 +118,12 @@ def train(options: TrainOptions) -> dict:
     from classifier import fit, release  # TensorFlow is imported only when training
 
     started, started_cpu, budget_start = time.time(), time.process_time(), fit.budget_clock()
+    corrections = _load_corrections(options) if options.corrections else None  # fail fast
     data = fit.prepare_data(options)
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     machine = f"{platform.machine()} CPU, {len(os.sched_getaffinity(0))} cores"
-    if options.corrections:
-        model, training = _finetune(options, data, command)
+    if corrections is not None:
+        model, training = _finetune(options, data, corrections, command)
     elif options.from_keras:
         model, previous = fit.load_models(options.from_keras)
         training = release.previous_training(previous, command)
@@ -140,14 +141,21 @@ def train(options: TrainOptions) -> dict:
     return metrics
 
 
-def _finetune(options: TrainOptions, data, command: str):
-    """The base model fine-tuned on the reviewed digits, and its card's training record."""
-    from classifier import finetune, fit
+def _load_corrections(options: TrainOptions):
+    """The reviewed digits split for fine-tuning; checked before any data is prepared."""
+    from classifier import finetune
     from review.corrections import load_corrections
 
+    finetune.base_model_path(options.out, options.base)  # refuse early when there is none
     source, db_url = finetune.corrections_source(options.corrections)
     images, labels = load_corrections(source, db_url)
-    corrections = finetune.split_corrections(images, labels, options.seed)
+    return finetune.split_corrections(images, labels, options.seed)
+
+
+def _finetune(options: TrainOptions, data, corrections, command: str):
+    """The base model fine-tuned on the reviewed digits, and its card's training record."""
+    from classifier import finetune, fit
+
     base_path = finetune.base_model_path(options.out, options.base)
     model, previous = fit.load_models([base_path])
     model, report = finetune.finetune(options, data, model, corrections)
