@@ -20,6 +20,7 @@ import numpy as np
 from classifier.batches import steps_per_epoch, training_dataset
 from classifier.datasets import load_mnist
 from classifier.fit import TrainData, WarmupCosine, make_optimizer
+from classifier.release import KERAS_FILE
 from classifier.train import TrainingRefused
 
 HOLDOUT_SHARE = 0.2      # of the corrections, kept for measurement
@@ -134,7 +135,7 @@ def summary(report: dict) -> str:
 
 def base_model_path(out: Path, given: Path | None) -> Path:
     """The Keras model to fine-tune: ``given``, or the one shipped in ``out``."""
-    path = Path(given) if given else Path(out) / "model.keras"
+    path = Path(given) if given else Path(out) / KERAS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no Keras model to fine-tune (pass --base MODEL.keras)")
     return path

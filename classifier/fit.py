@@ -127,7 +127,7 @@ class TimeBudget(keras.callbacks.Callback):
 def fit_one(options, data: TrainData, seed: int, started: float, name: str | None = None) -> tuple[keras.Model, dict]:
     """One model trained with ``seed``; returns it with its per-epoch history."""
     keras.utils.set_random_seed(seed)
-    if getattr(options, "init", None):  # continue from saved weights (a warm start)
+    if options.init:  # continue from saved weights (a warm start)
         model = keras.models.load_model(options.init, compile=False)
     else:
         model = build_model(options.arch, name=name, bn_momentum=options.bn_momentum)
@@ -166,19 +166,23 @@ def train_models(options, data: TrainData, started: float) -> tuple[keras.Model,
     return model, histories
 
 
-def load_models(paths: list) -> tuple[keras.Model, list[dict]]:
-    """Saved Keras models (several are averaged into one ensemble) and, for each, the model card
-    its training run wrote beside it (empty when there is none)."""
+def card_beside(path) -> dict:
+    """The model card a training run wrote beside a saved Keras model (empty when there is
+    none), its ``training`` record holding the run's per-epoch history when known."""
     import json
     from pathlib import Path
 
-    models, cards = [], []
-    for path in map(Path, paths):
-        models.append(keras.models.load_model(path))
-        card_path, metrics_path = path.with_name("model_card.json"), path.with_name("metrics.json")
-        card = json.loads(card_path.read_text()) if card_path.is_file() else {}
-        training = card.setdefault("training", {})
-        if "history" not in training and metrics_path.is_file():  # the run's per-epoch curves
-            training["history"] = json.loads(metrics_path.read_text()).get("history", [])
-        cards.append(card)
+    card_path, metrics_path = Path(path).with_name("model_card.json"), Path(path).with_name("metrics.json")
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    training = card.setdefault("training", {})
+    if "history" not in training and metrics_path.is_file():  # the run's per-epoch curves
+        training["history"] = json.loads(metrics_path.read_text()).get("history", [])
+    return card
+
+
+def load_models(paths: list) -> tuple[keras.Model, list[dict]]:
+    """Saved Keras models (several are averaged into one ensemble) and, for each, the model card
+    its training run wrote beside it (see :func:`card_beside`)."""
+    models = [keras.models.load_model(path) for path in paths]
+    cards = [card_beside(path) for path in paths]
     return (models[0] if len(models) == 1 else ensemble_model(models)), cards

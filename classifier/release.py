@@ -56,8 +56,9 @@ def _threshold_reason(cal: dict) -> str:
 
 
 def _atomic_write(path: Path, write) -> None:
-    # Other processes load models/ while we train: write aside, then rename into place.
-    tmp = path.with_name(f".{path.name}.tmp")
+    # Other processes load models/ while we train: write aside, then rename into place. The
+    # temporary name keeps the suffix (Keras picks the file format from it).
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     write(tmp)
     os.replace(tmp, path)
 
@@ -102,9 +103,7 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
     cal = _calibrate(model, data)
     model.save(report / "model.keras")
     # Shipped beside the LiteRT file so ``train --corrections`` can fine-tune it.
-    keras_tmp = out / f".{KERAS_FILE}.tmp.keras"  # Keras wants the .keras suffix
-    model.save(keras_tmp)
-    os.replace(keras_tmp, out / KERAS_FILE)
+    _atomic_write(out / KERAS_FILE, model.save)
     model_path = out / MODEL_FILE
     _atomic_write(model_path, lambda p: to_tflite(model, p))
     members = training.get("ensemble", 1)

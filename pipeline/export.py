@@ -21,8 +21,8 @@ from pipeline.results import DIGIT_COLUMNS, ERROR_COLUMNS, PAGE_COLUMNS, STRING_
 
 TABLES = {"strings.csv": STRING_COLUMNS, "digits.csv": DIGIT_COLUMNS, "pages.csv": PAGE_COLUMNS}
 OPTIONAL = ("errors.csv", "fields.csv")  # exist only when they hold rows
-# The columns review's export adds to strings.csv and digits.csv (review/data.py REVIEW_COLUMNS),
-# and their values for a row nobody reviewed, as export writes them.
+# The columns review's export adds to strings.csv and digits.csv (review/ uses these), and their
+# values for a row nobody reviewed, as export writes them.
 REVIEW_COLUMNS = ["reviewed", "corrected_from"]
 UNREVIEWED = ["False", ""]
 

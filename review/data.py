@@ -15,10 +15,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from pipeline.export import REVIEW_COLUMNS, orig_path  # noqa: F401  (the pipeline resumes into exported CSVs too)
 from pipeline.overlay import MAX_SIDE as OVERLAY_MAX_SIDE
 
 STRINGS, DIGITS = "strings.csv", "digits.csv"
-REVIEW_COLUMNS = ["reviewed", "corrected_from"]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 SERVED_DIRS = ("flagged", "overlays")
 PAGES = "pages.csv"  # optional manifest: file, page, width, height (page pixels)
@@ -63,11 +63,6 @@ def overlay_scale(overlay_size: tuple[int, int] | None, page_size: tuple[int, in
     if page_size and page_size[0] > 0:
         return overlay_size[0] / page_size[0]
     return 1.0 if max(overlay_size) < OVERLAY_MAX_SIDE else None
-
-
-def orig_path(path: Path) -> Path:
-    """``strings.csv`` -> ``strings.orig.csv``."""
-    return path.with_name(path.stem + ".orig" + path.suffix)
 
 
 def read_header(path: Path) -> list[str]:

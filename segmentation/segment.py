@@ -9,7 +9,8 @@ Stages (each its own module):
    marks, orders strings top to bottom, left to right; :mod:`.filters` drops ruler-straight
    upright bars taller than the digits (box frame and comb remnants; not in ``framed`` areas,
    whose frames were taken out by their known geometry) and strings of specks;
-4. :mod:`.touching` splits components holding touching digits (one batched ``score`` call);
+4. :mod:`.touching` splits components holding touching digits (at most two batched ``score``
+   calls: the wide components whole, then the cuts of those a split could still win);
 5. :mod:`.separators` labels '.', ',', '-', '/' and drops noise and end separators.
 """
 from __future__ import annotations

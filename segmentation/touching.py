@@ -6,12 +6,13 @@ and rises of its lower contour (the concavities where two digits meet). Each can
 gives a straight vertical cut and a minimum-ink cut path (dynamic programming, one column step
 per row, so it follows slanted joins the way a drop-fall path does). Candidate segmentations
 into 2 or 3 parts, and the component left whole, are normalised and scored (two batches per
-page: the wholes, then the parts of the components a split could still win). Each option is worth the sum of its parts' log top-digit probabilities, plus a prior on
-the number of digits given the width (SLOPE per expected digit width, even at EVEN_AT), minus
-CROSS_COST per extra stroke a cut passes through and SHAPE_COST per part whose digit does not fit
-its shape (a '1' spread out like two digits, a sliver read as an '8'). The best option wins;
-when the winner leads the best option of the other kind (whole versus split) by less than
-DOUBT_MARGIN, its components are marked ``doubtful``. Without a scorer, components at least
+page: the wholes, then the parts of the components a split could still win). Each option is
+worth the sum of its parts' log top-digit probabilities, plus a prior on the number of digits
+given the width (SLOPE per expected digit width, even at EVEN_AT), minus CROSS_COST per extra
+stroke a cut passes through and SHAPE_COST per part whose digit does not fit its shape (a '1'
+spread out like two digits, a sliver read as an '8'). The best option wins; when the winner
+leads the best option of the other kind (whole versus split) by less than DOUBT_MARGIN, its
+components are marked ``doubtful``. Without a scorer, components at least
 TWO_NO_SCORE expected digit widths wide are cut at the deepest valleys near the even positions.
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
