@@ -123,7 +123,7 @@ def train(options: TrainOptions) -> dict:
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
     machine = f"{platform.machine()} CPU, {len(os.sched_getaffinity(0))} cores"
     if corrections is not None:
-        model, training = _finetune(options, data, corrections, command)
+        model, training = _finetune(options, data, *corrections, command)
     elif options.from_keras:
         model, previous = fit.load_models(options.from_keras)
         training = release.previous_training(previous, command)
@@ -131,8 +131,8 @@ def train(options: TrainOptions) -> dict:
         model, histories = fit.train_models(options, data, budget_start)
         training = release.training_record(options, histories, time.time() - started,
                                            time.process_time() - started_cpu, command, machine)
-        if options.init:
-            training["init"] = {"model": str(options.init), **fit.load_models([options.init])[1][0].get("training", {})}
+        if options.init:  # the run the weights came from (its card only: no second model load)
+            training["init"] = {"model": str(options.init), **fit.card_beside(options.init)["training"]}
             training["init"].pop("history", None)
     default_report = f"finetune-seed{options.seed}" if options.corrections else f"{options.arch}-seed{options.seed}"
     report = options.report or Path("runs") / default_report
@@ -142,21 +142,26 @@ def train(options: TrainOptions) -> dict:
 
 
 def _load_corrections(options: TrainOptions):
-    """The reviewed digits split for fine-tuning; checked before any data is prepared."""
+    """(the reviewed digits split for fine-tuning, the base model's path): both checked before
+    any training data is prepared."""
     from classifier import finetune
     from review.corrections import load_corrections
 
-    finetune.base_model_path(options.out, options.base)  # refuse early when there is none
+    base_path = finetune.base_model_path(options.out, options.base)
     source, db_url = finetune.corrections_source(options.corrections)
     images, labels = load_corrections(source, db_url)
-    return finetune.split_corrections(images, labels, options.seed)
+    return finetune.split_corrections(images, labels, options.seed), base_path
 
 
-def _finetune(options: TrainOptions, data, corrections, command: str):
+def _finetune(options: TrainOptions, data, corrections, base_path: Path, command: str):
     """The base model fine-tuned on the reviewed digits, and its card's training record."""
+    import keras
+
     from classifier import finetune, fit
 
-    base_path = finetune.base_model_path(options.out, options.base)
+    # Seeded before loading: the model's dropout seed generators are drawn when it is built,
+    # so the fine-tune does not depend on what this process ran before.
+    keras.utils.set_random_seed(options.seed)
     model, previous = fit.load_models([base_path])
     model, report = finetune.finetune(options, data, model, corrections)
     print(finetune.summary(report))

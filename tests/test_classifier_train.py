@@ -75,6 +75,15 @@ def test_tiny_run_writes_a_loadable_model(tmp_path):
     card_again = json.loads((tmp_path / "again" / "model_card.json").read_text())
     assert card_again["training"]["epochs_run"] == 1 and card_again["training"]["release_command"]
 
+    # A warm start (--init) continues from the saved weights; the card records the run they came from.
+    warm = train(replace(options, init=tmp_path / "report" / "model.keras", out=tmp_path / "warm",
+                         report=tmp_path / "warm-report"))
+    assert warm["mnist_test_accuracy"] > 0.5
+    card_warm = json.loads((tmp_path / "warm" / "model_card.json").read_text())
+    assert card_warm["training"]["init"]["model"] == str(tmp_path / "report" / "model.keras")
+    assert card_warm["training"]["init"]["epochs_run"] == 1 and "history" not in card_warm["training"]["init"]
+    assert "Started from the weights of" in (tmp_path / "warm" / "MODEL_CARD.md").read_text()
+
     # Reviewed digits fed back (train --corrections results/results.db): 30 MNIST test digits
     # saved as paper-bright crops, as the pipeline saves flagged digits, each with a decision.
     pytest.importorskip("sqlalchemy", reason="review needs SQLAlchemy")
