@@ -47,7 +47,7 @@ class TrainOptions:
     augment: bool = True
     bn_momentum: float = 0.99            # 0.9 for short runs (a few hundred steps)
     patience: int = 5
-    time_budget_min: float = 28.0        # per member, in CPU time / cores; compresses the schedule (0: off)
+    time_budget_min: float = 30.0        # wall-clock minutes per model, data preparation and release included (0: off)
     limit: int | None = None             # use only the first N training digits (quick runs)
     from_keras: list[Path] | None = None  # skip fitting: release these saved models (averaged)
     corrections: str | None = None       # fine-tune on reviewed digits (results folder, .db, or URL)
@@ -82,8 +82,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="batch-norm momentum; use 0.9 for runs of only a few hundred steps")
     parser.add_argument("--patience", type=int, default=TrainOptions.patience, help="early-stopping patience")
     parser.add_argument("--time-budget", type=float, default=TrainOptions.time_budget_min,
-                        help="minutes of machine time per model (CPU time / cores, so other jobs on a "
-                             "shared machine do not count); the schedule is shortened to fit (0: off)")
+                        help="wall-clock minutes per model, from the start of the run to the written "
+                             "model (about 2.5 min are kept for calibration, export and measurement); "
+                             "the learning-rate schedule is shortened to fit (0: off)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N digits only")
     parser.add_argument("--from-keras", type=Path, nargs="+", default=None, metavar="MODEL.keras",
                         help="skip fitting: calibrate, export, evaluate and report saved Keras models "

@@ -35,6 +35,7 @@ from .normalize import batch_to_mnist
 
 WIDE = 0.9           # width / height from which a component may hold two digits (scored)
 TWO_WIDE = 1.3       # ... or width / expected digit width (scored)
+PAIR_ASPECT = 0.5    # width / height from which a component read whole as no digit is cut too
 TWO_NO_SCORE = 1.9   # width / expected digit width from which it is cut without a scorer
 THREE = 2.3          # width / expected digit width from which three parts are tried too
 THREE_NO_SCORE = 3.2
@@ -289,11 +290,22 @@ def is_wide(component: Component, line_height: float, width: float, scored: bool
     return aspect >= WIDE or w >= TWO_WIDE * width
 
 
-def _digit_values(score: Scorer, crops: list[np.ndarray]) -> np.ndarray:
-    """Each crop's log top-digit probability, less its shape penalty."""
-    probs = np.asarray(score(batch_to_mnist(crops)), np.float64)[:, :10]
-    values = np.log(np.clip(probs.max(axis=1), 1e-6, 1.0))
-    return values - [shape_penalty(int(k), crop) for k, crop in zip(probs.argmax(axis=1), crops)]
+def maybe_pair(component: Component, line_height: float) -> bool:
+    """Whether a digit-sized component not wide enough for :func:`is_wide` may still be two
+    touching digits, one of them a thin '1' ('01', '61', '11'): it is cut only when the
+    classifier reads it whole as no digit."""
+    w, h = component.box.w, component.box.h
+    return h >= 0.6 * line_height and w >= PAIR_ASPECT * h
+
+
+def _digit_values(score: Scorer, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each crop's log top-digit probability, less its shape penalty, and whether it is read
+    as no digit at all (the last class, '?', on top)."""
+    probs = np.asarray(score(batch_to_mnist(crops)), np.float64)
+    unread = probs.argmax(axis=1) == probs.shape[1] - 1 if probs.shape[1] > 10 else np.zeros(len(probs), bool)
+    digits = probs[:, :10]
+    values = np.log(np.clip(digits.max(axis=1), 1e-6, 1.0))
+    return values - [shape_penalty(int(k), crop) for k, crop in zip(digits.argmax(axis=1), crops)], unread
 
 
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
@@ -302,21 +314,28 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
 
     ``heights`` are the strings' line heights (px); ``stroke`` the page's pen width (px).
     Strings whose line is under ``min_height`` px (small print beside the handwriting) are left
-    alone. ``score`` is called at most twice per page: once on the wide components whole, then
-    once on the candidate parts of those a split could still beat. A split's value is at most
+    alone. ``score`` is called at most twice per page: once on the wide components (and those
+    that may be a pair with a '1', see :func:`maybe_pair`) whole, then once on the candidate
+    parts of those a split could still beat. A split's value is at most
     its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
     by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
     """
     decided: dict[tuple[int, int], list[Component]] = {}
     wide: list[tuple[int, int, Component, float]] = []
+    narrow: set[tuple[int, int]] = set()  # scored only in case they are read as no digit
     for s, (string, height) in enumerate(zip(strings, heights)):
         if height < min_height:
             continue
         width = digit_width(string, height)
         for c, comp in enumerate(string):
-            if comp.separator is not None or not is_wide(comp, height, width, score is not None):
+            if comp.separator is not None:
                 continue
             digits = comp.box.w / width
+            if not is_wide(comp, height, width, score is not None):
+                if score is not None and maybe_pair(comp, height):
+                    wide.append((s, c, comp, digits))
+                    narrow.add((s, c))
+                continue
             if score is not None:
                 wide.append((s, c, comp, digits))
                 continue
@@ -328,10 +347,12 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
                 decided[(s, c)] = [p for p in pieces if p is not None]
     if wide:
-        whole = _digit_values(score, [_tight(comp.mask) for _, _, comp, _ in wide])
+        whole, unread = _digit_values(score, [_tight(comp.mask) for _, _, comp, _ in wide])
         jobs: list[tuple[int, int, float, _Job]] = []
         crops: list[np.ndarray] = []
-        for (s, c, comp, digits), whole_value in zip(wide, whole):
+        for (s, c, comp, digits), whole_value, no_digit in zip(wide, whole, unread):
+            if (s, c) in narrow and not no_digit:
+                continue
             with_three = digits >= THREE
             best_prior = max(prior(n, digits) for n in ((2, 3) if with_three else (2,)))
             if whole_value >= best_prior + DOUBT_MARGIN:
@@ -343,7 +364,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 crops.extend(_tight(p) for p in parts)
                 counts.append(len(parts))
             jobs.append((s, c, float(whole_value), _Job(comp, [[]] + options, start, counts, digits)))
-        parts_value = _digit_values(score, crops) if crops else np.zeros(0)
+        parts_value = _digit_values(score, crops)[0] if crops else np.zeros(0)
         for s, c, whole_value, job in jobs:
             comp = job.component
             values = [whole_value + prior(1, job.digits)]

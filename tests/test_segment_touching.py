@@ -107,7 +107,7 @@ def test_sure_whole_reading_skips_the_cuts():
         return probs
 
     strings = segment_page(ink, certain_zero)
-    assert calls == [1] and [len(s) for s in strings] == [3]
+    assert len(calls) == 1 and [len(s) for s in strings] == [3]
     assert not any(c.doubtful for c in strings[0])
 
 
@@ -122,8 +122,51 @@ def test_two_score_calls_per_page():
     assert [scorer.read([c.mask for c in s]) for s in strings] == ["08", "35", "20", "47"]
 
 
+def shape_reader(crops: np.ndarray) -> np.ndarray:
+    """Fake classifier reading the normalised ink's aspect: a stroke is a '1', a narrow
+    round shape a '0', anything wider '?'."""
+    probs = np.full((len(crops), 11), 0.001, np.float32)
+    for k, crop in enumerate(crops):
+        ys, xs = np.nonzero(crop > 0.3)
+        aspect = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
+        probs[k, 1 if aspect < 0.3 else 0 if aspect < 0.55 else 10] = 0.99
+    return probs
+
+
+def ring(width: int, height: int, thickness: int = 4) -> np.ndarray:
+    mask = np.zeros((height, width), np.uint8)
+    cv2.ellipse(mask, (width // 2, height // 2), (width // 2 - 2, height // 2 - 2), 0, 0, 360, 1, thickness)
+    return mask.astype(bool)
+
+
+def test_narrow_pair_read_as_no_digit_is_cut():
+    # '01' with a thin '1' is narrower than a wide component, but read whole as no digit.
+    zero, one = ring(22, 44), np.ones((44, 5), bool)
+    pair = np.zeros((44, 26), bool)
+    paste(pair, zero, 0, 0)
+    paste(pair, one, 21, 0)
+    assert cv2.connectedComponents(pair.view(np.uint8))[0] == 2 and pair.shape[1] / 44 < 0.9
+    ink = page_with(ring(22, 44), pair, ring(22, 44), gap=25)
+    strings = segment_page(ink, shape_reader)
+    assert [len(s) for s in strings] == [4]
+    assert_partition(ink, strings)
+
+
+def test_narrow_digit_read_as_a_digit_is_not_cut():
+    calls = []
+
+    def reader(crops):
+        calls.append(len(crops))
+        return shape_reader(crops)
+
+    ink = page_with(ring(22, 44), ring(23, 44), ring(22, 44), gap=25)
+    strings = segment_page(ink, reader)
+    assert len(calls) == 1 and [len(s) for s in strings] == [3]
+
+
 def test_no_score_call_without_candidates():
-    ink = page_with(glyph("1"), glyph("7"), gap=20)
+    bar = np.ones((44, 6), bool)  # narrower than half its height: never two digits
+    ink = page_with(bar, bar, gap=20)
     scorer = TemplateScorer()
     segment_page(ink, scorer)
     assert scorer.calls == 0
