@@ -71,6 +71,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/digits-fields-bench"))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="read the scans already in --out")
+    parser.add_argument("--model-dir", type=Path, default=None, help="model folder (default: the shipped models/)")
     parser.add_argument("--show", action="store_true", help="list every wrong field")
     parser.add_argument("--dump", type=Path, default=None, help="write every field (found, truth, confidence) here")
     args = parser.parse_args()
@@ -88,7 +89,7 @@ def main() -> int:
     tables = []
     lines = []
     for name in DESIGNS:
-        results = read_all(sets / name, ReadOptions(template=sets / f"{name}.yaml", overlays=False), args.workers)
+        results = read_all(sets / name, ReadOptions(template=sets / f"{name}.yaml", overlays=False, model_dir=args.model_dir), args.workers)
         pages += len(results)
         table = field_table(results, sets / name / "fields_truth.csv").assign(set=name)
         tables.append(table)
@@ -96,13 +97,13 @@ def main() -> int:
         registered = sum(not any("not recognised" in p for f in r.fields for p in f.problems) for r in results)
         lines.append(f"{'':28} pages registered {registered}/{len(results)}")
     templated = pd.concat(tables)
-    cheque_results = read_all(sets / "cheques", ReadOptions(cheque=True, overlays=False), args.workers)
+    cheque_results = read_all(sets / "cheques", ReadOptions(cheque=True, overlays=False, model_dir=args.model_dir), args.workers)
     pages += len(cheque_results)
     cheques = field_table(cheque_results, sets / "cheques" / "fields_truth.csv").assign(set="cheques")
     amounts, dates = cheques[cheques["field"] == "amount"], cheques[cheques["field"] == "date"]
     boxes = None
     if args.auto:
-        auto_results = read_all(auto, ReadOptions(overlays=False), args.workers)
+        auto_results = read_all(auto, ReadOptions(overlays=False, model_dir=args.model_dir), args.workers)
         pages += len(auto_results)
         boxes = auto_boxes(auto_results, auto / "truth.csv")
     seconds = time.perf_counter() - started

@@ -17,6 +17,7 @@ import numpy as np
 
 from forms import cheque as cheques
 from forms.boxes import Frame, find_frames
+from forms.decode import best_valid
 from forms.regions import Region, from_frame
 from forms.register import Registration, apply, bounding, field_rect, iou, load_reference, register
 from forms.rules import check_field
@@ -104,9 +105,16 @@ def _field(spec: FieldSpec, string: DigitString | None, registered: bool, thresh
     text = string.text if string is not None else ""
     checked = check_field(text, spec)
     problems = list(checked.problems)
+    confidence = string.confidence if string is not None and string.digits else 1.0
+    if problems and string is not None and string.digits:
+        # The rules rule the best reading out: propose the likeliest one they allow (still
+        # flagged: a person confirms it), and say what was read.
+        valid = best_valid(string, spec)
+        if valid is not None:
+            proposed, checked, confidence = valid
+            problems = [f"read {text}: {'; '.join(problems)}; the rules allow {proposed}"]
     if not registered:
         problems.insert(0, NOT_REGISTERED)
-    confidence = string.confidence if string is not None and string.digits else 1.0
     # A field is wrong when any digit is: it is held to a stricter confidence than one digit.
     doubtful = string is not None and (string.flagged or confidence < max(threshold, FIELD_CONFIDENCE))
     if doubtful and not problems:

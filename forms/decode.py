@@ -1,0 +1,62 @@
+"""Reading a field under its rules: when the classifier's best reading breaks a rule (an
+impossible date, a failed check digit), the most probable reading among the digits'
+alternatives that obeys every rule is proposed instead.
+
+Only the least sure digits are varied (a confident digit is taken as read), over the top-3
+alternatives each glyph keeps, so the search is at most 3 ** MAX_VARIED readings. A mark read
+as not-a-digit ('?') is always varied: its digit alternatives are what it most likely is.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+from forms.rules import UNREADABLE, Checked, check_field
+from forms.template import FieldSpec
+from pipeline.results import DigitString, Glyph
+
+MAX_VARIED = 5   # least sure digits whose alternatives are tried
+SURE = 0.999     # a digit at least this sure is never varied
+FLOOR = 0.01     # alternatives less probable than this are not tried
+
+
+def _options(glyph: Glyph) -> list[tuple[str, float]]:
+    """The digit labels a glyph may stand for, with their probabilities, best first."""
+    alternatives = glyph.alternatives or ((glyph.label, glyph.confidence),)
+    return [(label, p) for label, p in alternatives if label != UNREADABLE and p >= FLOOR]
+
+
+def readings(string: DigitString) -> Iterator[tuple[str, float, float]]:
+    """Every reading of ``string`` over the alternatives of its least sure digits, as
+    ``(text, log probability, lowest probability of a digit as read)``, most probable first."""
+    glyphs = string.glyphs
+    digits = [i for i, g in enumerate(glyphs) if not g.is_separator]
+    unsure = sorted((i for i in digits if glyphs[i].label == UNREADABLE or glyphs[i].confidence < SURE),
+                    key=lambda i: (glyphs[i].label != UNREADABLE, glyphs[i].confidence))[:MAX_VARIED]
+
+    def choice(i: int, glyph: Glyph) -> list[tuple[str, float]]:
+        if glyph.is_separator:
+            return [(glyph.label, 1.0)]
+        return _options(glyph) if i in unsure else [(glyph.label, glyph.confidence)]
+
+    choices = [choice(i, g) for i, g in enumerate(glyphs)]
+    if any(not c for c in choices):
+        return
+    found = []
+    for combo in itertools.product(*choices):
+        log_p = sum(math.log(max(p, 1e-12)) for _, p in combo)
+        lowest = min((p for (_, p), g in zip(combo, glyphs) if not g.is_separator), default=1.0)
+        found.append(("".join(label for label, _ in combo), log_p, lowest))
+    found.sort(key=lambda r: -r[1])
+    yield from found
+
+
+def best_valid(string: DigitString, spec: FieldSpec) -> tuple[str, Checked, float] | None:
+    """The most probable reading of ``string`` that breaks none of ``spec``'s rules, with its
+    check and the lowest probability among its digits; None when no reading tried does."""
+    for text, _, lowest in readings(string):
+        checked = check_field(text, spec)
+        if not checked.problems:
+            return text, checked, lowest
+    return None

@@ -1,0 +1,59 @@
+"""Fields read under their rules: the likeliest reading the rules allow is proposed, flagged."""
+from __future__ import annotations
+
+from forms.decode import best_valid, readings
+from forms.reader import Plan, assemble
+from forms.regions import Region
+from forms.rules import luhn_digit
+from forms.template import FieldSpec
+from pipeline.results import Box, DigitString, Glyph
+
+DATE = FieldSpec("date", "date", (0.1, 0.1, 0.3, 0.05), cells=8)
+ACCOUNT = FieldSpec("account", "digits", (0.1, 0.2, 0.4, 0.05), cells=8, length=(8, 8), check="luhn")
+
+
+def string(text: str, doubts: dict[int, tuple[tuple[str, float], ...]] | None = None) -> DigitString:
+    """Glyphs of ``text``, sure (0.9999) except at the positions given with their top three."""
+    glyphs = []
+    for i, ch in enumerate(text):
+        alternatives = (doubts or {}).get(i, ((ch, 0.9999),))
+        glyphs.append(Glyph(Box(30 * i, 0, 25, 40), alternatives[0][0], alternatives[0][1], alternatives,
+                            flagged=alternatives[0][1] < 0.9, is_separator=not (ch.isdigit() or ch == "?")))
+    return DigitString(glyphs, kind="comb")
+
+
+def test_impossible_month_takes_the_runner_up():
+    read = string("15132017", {2: (("1", 0.55), ("0", 0.40), ("7", 0.05)), 3: (("3", 0.6), ("8", 0.3), ("5", 0.1))})
+    text, checked, lowest = best_valid(read, DATE)
+    assert text == "15032017" and checked.value == "2017-03-15" and lowest == 0.40
+
+
+def test_failed_check_digit_and_an_unreadable_mark():
+    payload = "1234567"
+    good = payload + luhn_digit(payload)
+    wrong = str((int(good[3]) + 1) % 10)
+    read = string(good[:3] + wrong + good[4:], {3: ((wrong, 0.7), (good[3], 0.25), ("9", 0.05))})
+    assert best_valid(read, ACCOUNT)[0] == good
+    unread = string(good[:5] + "?" + good[6:], {5: (("?", 0.8), (good[5], 0.15), ("1", 0.05))})
+    assert best_valid(unread, ACCOUNT)[0] == good
+
+
+def test_sure_digits_are_not_changed():
+    # Month 13 with every digit sure: nothing is proposed.
+    assert best_valid(string("15132017"), DATE) is None
+    assert [r[0] for r in readings(string("1513"))] == ["1513"]
+
+
+def test_readings_most_probable_first():
+    read = string("12", {0: (("1", 0.6), ("7", 0.3), ("4", 0.1)), 1: (("2", 0.9), ("3", 0.1), ("8", 0.0))})
+    texts = [r[0] for r in readings(read)]
+    assert texts[:3] == ["12", "72", "42"] and "18" not in texts  # 0.0 is below the floor
+
+
+def test_field_keeps_the_reading_and_stays_flagged():
+    read = string("15132017", {3: (("3", 0.6), ("0", 0.3), ("8", 0.1))})
+    # Any template will do: a template's fields come from its regions.
+    plan = Plan(regions=[Region(Box(0, 0, 240, 40), "comb", field=DATE)], template=object())
+    (field,) = assemble(plan, [read], [read], 1000, 1000, threshold=0.9)
+    assert field.value == "2017-10-15" and field.text == "15132017" and field.flagged
+    assert "the rules allow 15102017" in field.problems[0] and "impossible date" in field.problems[0]
