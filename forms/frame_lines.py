@@ -10,7 +10,8 @@ import numpy as np
 
 STROKE_ALONG = 2  # px of ink beyond a printed line's edges on one side: a stroke meets it there
 EDGE_QUANTILE = 25  # % of places along a line where its edge may lie further in than found
-ALONG_RUN = 2  # x a line's band width: a stroke meeting the line this far along it lies on it
+ALONG_RUN = 1  # x a line's band width: a stroke meeting the line this far along it lies on it
+# (1, not 2: a '2' written on a comb's bottom line has a bar barely longer than the band is wide)
 
 
 def line_core(band: np.ndarray, before: np.ndarray, after: np.ndarray, span: int,
