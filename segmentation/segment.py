@@ -28,6 +28,7 @@ from .grouping import group_strings
 from .marks import Component
 from .merge import merge_pieces
 from .separators import label_separators
+from .rejoin import rejoin_broken
 from .touching import split_touching
 
 __all__ = ["Component", "segment_page"]
@@ -71,8 +72,9 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
 
     ``ink`` is a 2-D bool mask (True = ink; any nonzero counts for other dtypes) after
     binarisation, deskew and line removal. ``score`` maps (N, 28, 28) float32 MNIST-style crops
-    to (N, C) probabilities whose first ten columns are the digits; it is called at most twice,
-    only to choose cuts between touching digits, and may be None (cuts at projection valleys).
+    to (N, C) probabilities whose first ten columns are the digits; it is called at most three
+    times, to re-join broken digits and to choose cuts between touching ones, and may be None
+    (no re-joining by reading; cuts at projection valleys).
     ``max_digit_height`` (px) is the tallest digit expected; marks over 2.5x that are dropped.
     ``framed`` are areas of ``ink`` (its pixels) holding the ink of printed frames whose lines
     were taken out by their known geometry: a straight upright bar there is a '1' written from
@@ -114,6 +116,7 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
         marks.append({id(comps[k]) for k in g.marks})
     # Small print (a label's letters) is not worth cutting: only lines at least half as tall
     # as the page's typical marks are examined.
+    strings = rejoin_broken(strings, heights, marks, score)
     strings = split_touching(strings, heights, scale.stroke, score, TOUCHING_MIN * scale.height)
 
     out = []

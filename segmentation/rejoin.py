@@ -1,0 +1,77 @@
+"""Re-joining the pieces of a broken digit that geometry alone left apart, by asking the
+classifier (the reverse of :mod:`segmentation.touching`).
+
+A faint or broken stroke can leave a digit in two pieces side by side ('0' as two arcs, a '9'
+whose stem lost its loop) that :mod:`segmentation.merge` does not join, since two slanted
+digits overlap in x just as much. Here neighbours in a string whose x-ranges overlap by at
+least REJOIN_X_OVERLAP of the narrower one, and whose union is no wider or taller than one
+digit, are scored apart and together, with the same values as the touching-digit splitter
+(log top-digit probability less shape penalty, plus the prior on the digit count given the
+width). They are joined when together they beat apart by REJOIN_MARGIN. One score call per
+page, and none when there is no such pair.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.results import Box
+
+from .marks import Component
+from .touching import Scorer, _digit_values, _tight, digit_width, prior
+
+REJOIN_X_OVERLAP = 0.3  # shared x-range / narrower width at least
+MAX_UNION_WIDTH = 1.6   # union width / expected digit width at most
+MAX_UNION_HEIGHT = 1.3  # union height / line height at most
+FULL = 0.85             # a piece this tall (x line height) is a digit's full height
+REJOIN_MARGIN = 1.0     # log-probability lead of the joined reading needed to join
+
+
+def union(a: Component, b: Component) -> Component:
+    """One component holding both pieces' ink."""
+    box = a.box.union(b.box)
+    mask = np.zeros((box.h, box.w), bool)
+    for c in (a, b):
+        y, x = c.box.y - box.y, c.box.x - box.x
+        mask[y:y + c.box.h, x:x + c.box.w] |= c.mask
+    return Component(box, mask)
+
+
+def _candidate(a: Component, b: Component, height: float, width: float) -> bool:
+    shared = min(a.box.right, b.box.right) - max(a.box.x, b.box.x)
+    if shared < REJOIN_X_OVERLAP * min(a.box.w, b.box.w):
+        return False
+    box: Box = a.box.union(b.box)
+    if box.w > MAX_UNION_WIDTH * width or box.h > MAX_UNION_HEIGHT * height:
+        return False
+    # Two full-height marks overlapping in x are two slanted digits, not one broken one.
+    return not (a.box.h >= FULL * height and b.box.h >= FULL * height)
+
+
+def rejoin_broken(strings: list[list[Component]], heights: list[float], small: list[set[int]],
+                  score: Scorer | None) -> list[list[Component]]:
+    """Each string (components in any order) with broken digits' pieces joined; ``small``
+    holds, per string, the ids of its small marks (separators, specks), never joined here."""
+    if score is None:
+        return strings
+    pairs: list[tuple[int, Component, Component, float]] = []
+    for s, (string, height) in enumerate(zip(strings, heights)):
+        width = digit_width(string, height)
+        ordered = sorted((c for c in string if id(c) not in small[s]), key=lambda c: c.box.x)
+        for a, b in zip(ordered, ordered[1:]):
+            if _candidate(a, b, height, width):
+                pairs.append((s, a, b, a.box.union(b.box).w / width))
+    if not pairs:
+        return strings
+    joined = [union(a, b) for _, a, b, _ in pairs]
+    crops = [_tight(c.mask) for _, a, b, _ in pairs for c in (a, b)] + [_tight(j.mask) for j in joined]
+    values = _digit_values(score, crops)[0]
+    apart, together = values[:2 * len(pairs)].reshape(-1, 2).sum(axis=1), values[2 * len(pairs):]
+    out = [list(string) for string in strings]
+    used: set[int] = set()
+    for (s, a, b, digits), split_value, whole, j in zip(pairs, apart, together, joined):
+        if id(a) in used or id(b) in used:
+            continue  # a piece joins one neighbour at most
+        if whole + prior(1, digits) >= split_value + prior(2, digits) + REJOIN_MARGIN:
+            used.update((id(a), id(b)))
+            out[s] = [c for c in out[s] if c is not a and c is not b] + [j]
+    return out
