@@ -11,8 +11,8 @@ worth the sum of its parts' log top-digit probabilities, plus a prior on the num
 given the width (SLOPE per expected digit width, even at EVEN_AT), minus CROSS_COST per extra
 stroke a cut passes through and SHAPE_COST per part whose digit does not fit its shape (a '1'
 spread out like two digits, a sliver read as an '8'). The best option wins; when the winner
-leads the best option of the other kind (whole versus split) by less than DOUBT_MARGIN, its
-components are marked ``doubtful``. Without a scorer, components at least
+leads an option that reads other digits (the whole versus a split, or another cut) by less
+than DOUBT_MARGIN, its components are marked ``doubtful``. Without a scorer, components at least
 TWO_NO_SCORE expected digit widths wide are cut at the deepest valleys near the even positions.
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
@@ -54,7 +54,7 @@ CROSS_COST = 1.0     # log-probability handicap per extra stroke a cut passes th
 ONE_SPREAD = 0.15    # a '1' spreading more than this (x std / height, deslanted) is not one
 OTHER_SPREAD = 0.07  # other digits spreading less than this are slivers
 SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its crop
-DOUBT_MARGIN = 0.5   # log-probability lead of whole over split (or back) below which it is doubtful
+DOUBT_MARGIN = 0.5   # log-probability lead over any option reading other digits below which it is doubtful
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -298,14 +298,23 @@ def maybe_pair(component: Component, line_height: float) -> bool:
     return h >= 0.6 * line_height and w >= PAIR_ASPECT * h
 
 
-def _digit_values(score: Scorer, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each crop's log top-digit probability, less its shape penalty, and whether it is read
-    as no digit at all (the last class, '?', on top)."""
+def _digit_values(score: Scorer, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each crop's log top-digit probability, less its shape penalty; whether it is read as no
+    digit at all (the last class, '?', on top); and its top digit."""
     probs = np.asarray(score(batch_to_mnist(crops)), np.float64)
     unread = probs.argmax(axis=1) == probs.shape[1] - 1 if probs.shape[1] > 10 else np.zeros(len(probs), bool)
     digits = probs[:, :10]
+    labels = digits.argmax(axis=1)
     values = np.log(np.clip(digits.max(axis=1), 1e-6, 1.0))
-    return values - [shape_penalty(int(k), crop) for k, crop in zip(digits.argmax(axis=1), crops)], unread
+    return values - [shape_penalty(int(k), crop) for k, crop in zip(labels, crops)], unread, labels
+
+
+def _close_call(values: list[float], readings: list[tuple[int, ...]], choice: int) -> bool:
+    """Whether the chosen option (0: whole) nearly lost, by less than DOUBT_MARGIN, to one
+    reading other digits: the whole versus a split, or another cut ('6' '5' instead of '0' '5').
+    Cuts reading the same digits are no doubt: they differ only in a few pixels."""
+    return any(values[choice] - value < DOUBT_MARGIN
+               for o, value in enumerate(values) if o != choice and readings[o] != readings[choice])
 
 
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
@@ -347,10 +356,10 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
                 decided[(s, c)] = [p for p in pieces if p is not None]
     if wide:
-        whole, unread = _digit_values(score, [_tight(comp.mask) for _, _, comp, _ in wide])
-        jobs: list[tuple[int, int, float, _Job]] = []
+        whole, unread, whole_label = _digit_values(score, [_tight(comp.mask) for _, _, comp, _ in wide])
+        jobs: list[tuple[int, int, float, int, _Job]] = []
         crops: list[np.ndarray] = []
-        for (s, c, comp, digits), whole_value, no_digit in zip(wide, whole, unread):
+        for (s, c, comp, digits), whole_value, no_digit, label in zip(wide, whole, unread, whole_label):
             if (s, c) in narrow and not no_digit:
                 continue
             with_three = digits >= THREE
@@ -363,21 +372,20 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 parts = cut_parts(comp.mask, cuts)
                 crops.extend(_tight(p) for p in parts)
                 counts.append(len(parts))
-            jobs.append((s, c, float(whole_value), _Job(comp, [[]] + options, start, counts, digits)))
-        parts_value = _digit_values(score, crops)[0] if crops else np.zeros(0)
-        for s, c, whole_value, job in jobs:
+            jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits)))
+        parts_value, _, parts_label = _digit_values(score, crops) if crops else (np.zeros(0), None, np.zeros(0, int))
+        for s, c, whole_value, label, job in jobs:
             comp = job.component
-            values = [whole_value + prior(1, job.digits)]
+            values, readings = [whole_value + prior(1, job.digits)], [(label,)]
             pos = job.start
             for o, n in enumerate(job.counts, 1):
                 crossings = sum(max(0, strokes_crossed(comp.mask, cut) - 1) for cut in job.options[o])
                 values.append(float(parts_value[pos:pos + n].sum()) + prior(n, job.digits)
                               - CROSS_COST * crossings)
+                readings.append(tuple(int(k) for k in parts_label[pos:pos + n]))
                 pos += n
             choice = int(np.argmax(values))  # ties: the first, i.e. whole
-            # Whole versus split was a close call: say so, the caller may flag the digits.
-            rival = max((v for o, v in enumerate(values) if (o == 0) != (choice == 0)), default=-np.inf)
-            doubtful = values[choice] - rival < DOUBT_MARGIN
+            doubtful = _close_call(values, readings, choice)
             if job.options[choice]:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[choice])]
                 decided[(s, c)] = [p for p in pieces if p is not None]

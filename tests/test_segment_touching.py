@@ -205,3 +205,15 @@ def test_doubtful_marks_close_calls_only(monkeypatch):
     monkeypatch.setattr(touching_module, "DOUBT_MARGIN", 1e9)  # every decision a close call
     hesitant = segment_page(ink, TemplateScorer())
     assert [c.doubtful for c in hesitant[0]] == [True, True, False, False]  # only the 08's parts
+
+
+def test_close_call_between_cuts_reading_other_digits():
+    from segmentation.touching import _close_call
+    whole, cut_a, cut_b = (10,), (6, 5), (0, 5)
+    # Another cut reading '0' '5' nearly as well as the chosen '6' '5': doubtful.
+    assert _close_call([-5.0, 1.4, 1.0], [whole, cut_a, cut_b], 1)
+    # The same digits from a cut a few pixels away are no doubt; a clear lead is none either.
+    assert not _close_call([-5.0, 1.4, 1.3], [whole, cut_a, cut_a], 1)
+    assert not _close_call([-5.0, 1.4, 0.5], [whole, cut_a, cut_b], 1)
+    # Whole versus split as before.
+    assert _close_call([1.0, 0.8], [(8,), (0, 3)], 0)
