@@ -45,7 +45,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     # Marks read as '/' are classified too: a '/' is kept only where the date it makes is a
     # possible one; elsewhere it was a leaning '1' (see _check_slashes).
     digits = [c for string in candidates + in_regions for c in string if c.separator in (None, "/")]
-    probabilities = classifier.predict(batch_to_mnist([c.mask for c in digits])) if digits else None
+    probabilities = _probabilities(classifier, digits) if digits else None
     if digits:
         _check_slashes(candidates + in_regions, digits, probabilities, classifier.labels)
         keep = [k for k, c in enumerate(digits) if c.separator is None]
@@ -80,6 +80,20 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
                                [cv2.IMWRITE_PNG_COMPRESSION, 1])
         result.artifacts[overlay_name(file, page)] = png.tobytes()
     return result
+
+
+def _probabilities(classifier: Classifier, marks: list[Component]) -> np.ndarray:
+    """The classifier's probabilities for each mark, asking only for those segmentation did
+    not already score as they stand (see ``Component.scores``)."""
+    todo = [k for k, c in enumerate(marks) if c.scores is None]
+    fresh = classifier.predict(batch_to_mnist([marks[k].mask for k in todo])) if todo else None
+    out = np.empty((len(marks), len(classifier.labels)), np.float32)
+    for k, c in enumerate(marks):
+        if c.scores is not None:
+            out[k] = c.scores
+    if todo:
+        out[todo] = fresh
+    return out
 
 
 def _check_slashes(strings: list[list[Component]], marks: list[Component], probabilities: np.ndarray,

@@ -1,7 +1,7 @@
 """The unit segmentation hands on: one mark (digit, separator, or unknown) with its own pixels."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import cv2
@@ -23,6 +23,9 @@ class Component:
     mask: np.ndarray
     separator: str | None = None
     doubtful: bool = False
+    # The classifier's probabilities for this very mask, when segmentation already asked for
+    # them (a wide component read whole and left whole): the reader need not ask again.
+    scores: np.ndarray | None = field(default=None, repr=False)
 
     @cached_property
     def area(self) -> int:

@@ -298,10 +298,12 @@ def maybe_pair(component: Component, line_height: float) -> bool:
     return h >= 0.6 * line_height and w >= PAIR_ASPECT * h
 
 
-def _digit_values(score: Scorer, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _digit_values(score: Scorer, crops: list[np.ndarray],
+                  probs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each crop's log top-digit probability, less its shape penalty; whether it is read as no
-    digit at all (the last class, '?', on top); and its top digit."""
-    probs = np.asarray(score(batch_to_mnist(crops)), np.float64)
+    digit at all (the last class, '?', on top); and its top digit. ``probs``: the crops'
+    probabilities when already known (``score`` is not called then)."""
+    probs = np.asarray(score(batch_to_mnist(crops)) if probs is None else probs, np.float64)
     unread = probs.argmax(axis=1) == probs.shape[1] - 1 if probs.shape[1] > 10 else np.zeros(len(probs), bool)
     digits = probs[:, :10]
     labels = digits.argmax(axis=1)
@@ -356,7 +358,12 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
                 decided[(s, c)] = [p for p in pieces if p is not None]
     if wide:
-        whole, unread, whole_label = _digit_values(score, [_tight(comp.mask) for _, _, comp, _ in wide])
+        whole_crops = [_tight(comp.mask) for _, _, comp, _ in wide]
+        whole_probs = np.asarray(score(batch_to_mnist(whole_crops)))
+        whole, unread, whole_label = _digit_values(score, whole_crops, whole_probs)
+        for (_, _, comp, _), crop, probs in zip(wide, whole_crops, whole_probs):
+            if crop.shape == comp.mask.shape:  # scored as it stands: kept unless it is cut
+                comp.scores = probs
         jobs: list[tuple[int, int, float, int, _Job]] = []
         crops: list[np.ndarray] = []
         for (s, c, comp, digits), whole_value, no_digit, label in zip(wide, whole, unread, whole_label):

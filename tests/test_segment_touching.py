@@ -217,3 +217,28 @@ def test_close_call_between_cuts_reading_other_digits():
     assert not _close_call([-5.0, 1.4, 0.5], [whole, cut_a, cut_b], 1)
     # Whole versus split as before.
     assert _close_call([1.0, 0.8], [(8,), (0, 3)], 0)
+
+
+def test_wholes_left_whole_keep_their_scores():
+    from pipeline.page import _probabilities
+    from segmentation.normalize import batch_to_mnist
+
+    wide = cv2.resize(glyph("0").view(np.uint8), None, fx=1.35, fy=1.0,
+                      interpolation=cv2.INTER_NEAREST).astype(bool)
+    scorer = TemplateScorer()
+    (string,) = segment_page(page_with(glyph("1"), wide, glyph("7"), gap=25), scorer)
+    scored = [c for c in string if c.scores is not None]
+    assert scored and all(np.allclose(c.scores, scorer(batch_to_mnist([c.mask]))[0]) for c in scored)
+
+    class Counting:
+        labels = tuple("0123456789?")
+        seen = 0
+
+        def predict(self, images):
+            self.seen += len(images)
+            return scorer(images)
+
+    reader = Counting()
+    probs = _probabilities(reader, string)
+    assert reader.seen == len(string) - len(scored)
+    assert np.allclose(probs, scorer(batch_to_mnist([c.mask for c in string])))
