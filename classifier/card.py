@@ -19,6 +19,13 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
+def _budget_cut(training: dict) -> bool:
+    """Whether the time budget ended a single model's run before its planned epochs."""
+    run, planned = training.get("epochs_run"), training.get("epochs")
+    budget = float(training.get("options", {}).get("time_budget_min", 0) or 0)
+    return isinstance(run, int) and planned is not None and run < planned and budget > 0
+
+
 def _finetune_lines(f: dict | None) -> list[str]:
     if not f:
         return []
@@ -54,8 +61,10 @@ def write_markdown(card: dict, folder: Path) -> Path:
           if t.get("release_command") else []),
         f"- Optimizer {t['optimizer']}, {t['epochs_run']} epochs (max {t['epochs']}), batch "
         f"{t['batch_size']}, seed {t['seed']}, ensemble of {t['ensemble']}; training time "
-        f"{t['seconds'] / 60:.1f} min wall clock ({t.get('cpu_seconds', 0) / 60:.1f} min CPU summed over "
-        f"threads) on {t['machine']}, shared with other jobs.",
+        f"{t['seconds'] / 60:.1f} min wall clock, data preparation included ({t.get('cpu_seconds', 0) / 60:.1f} "
+        f"min CPU summed over threads) on {t['machine']}"
+        + (f"; the time budget ({float(t['options']['time_budget_min']):g} min for the whole run) shortened "
+           f"the schedule to end at epoch {t['epochs_run']}." if _budget_cut(t) else "."),
         *([f"- Started from the weights of `{t['init']['model']}` (themselves trained with "
            f"`{t['init'].get('command', '?')}`, {t['init'].get('epochs_run', '?')} epochs); the epochs "
            "above continue that run."] if t.get("init") else []),
