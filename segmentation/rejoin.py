@@ -4,8 +4,9 @@ classifier (the reverse of :mod:`segmentation.touching`).
 A faint or broken stroke can leave a digit in two pieces side by side ('0' as two arcs, a '9'
 whose stem lost its loop) that :mod:`segmentation.merge` does not join, since two slanted
 digits overlap in x just as much. Here neighbours in a string whose x-ranges overlap by at
-least REJOIN_X_OVERLAP of the narrower one, and whose union is no wider or taller than one
-digit, are scored apart and together, with the same values as the touching-digit splitter
+least REJOIN_X_OVERLAP of the narrower one, not both of full height, and whose union is at most
+MAX_UNION_WIDTH expected digit widths wide (a wide '0' in two arcs is ~1.5) and MAX_UNION_HEIGHT
+line heights tall, are scored apart and together, with the same values as the touching-digit splitter
 (log top-digit probability less shape penalty, plus the prior on the digit count given the
 width). They are joined when together they beat apart by REJOIN_MARGIN. One score call per
 page, and none when there is no such pair.
