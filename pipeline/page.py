@@ -85,14 +85,15 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
 def _probabilities(classifier: Classifier, marks: list[Component]) -> np.ndarray:
     """The classifier's probabilities for each mark, asking only for those segmentation did
     not already score as they stand (see ``Component.scores``)."""
-    todo = [k for k, c in enumerate(marks) if c.scores is None]
-    fresh = classifier.predict(batch_to_mnist([marks[k].mask for k in todo])) if todo else None
     out = np.empty((len(marks), len(classifier.labels)), np.float32)
+    todo = []
     for k, c in enumerate(marks):
-        if c.scores is not None:
+        if c.scores is None:
+            todo.append(k)
+        else:
             out[k] = c.scores
     if todo:
-        out[todo] = fresh
+        out[todo] = classifier.predict(batch_to_mnist([marks[k].mask for k in todo]))
     return out
 
 

@@ -17,7 +17,9 @@ import numpy as np
 
 from pipeline.results import Box
 
+from .geometry import overlap, paste
 from .marks import Component
+from .normalize import batch_to_mnist
 from .touching import Scorer, _digit_values, _tight, digit_width, prior
 
 REJOIN_X_OVERLAP = 0.3  # shared x-range / narrower width at least
@@ -29,16 +31,12 @@ REJOIN_MARGIN = 1.0     # log-probability lead of the joined reading needed to j
 
 def union(a: Component, b: Component) -> Component:
     """One component holding both pieces' ink."""
-    box = a.box.union(b.box)
-    mask = np.zeros((box.h, box.w), bool)
-    for c in (a, b):
-        y, x = c.box.y - box.y, c.box.x - box.x
-        mask[y:y + c.box.h, x:x + c.box.w] |= c.mask
-    return Component(box, mask)
+    box, mask = paste([np.array([c.box.x, c.box.y, c.box.w, c.box.h]) for c in (a, b)], [a.mask, b.mask])
+    return Component(Box(*(int(v) for v in box)), mask)
 
 
 def _candidate(a: Component, b: Component, height: float, width: float) -> bool:
-    shared = min(a.box.right, b.box.right) - max(a.box.x, b.box.x)
+    shared = overlap(a.box.x, a.box.right, b.box.x, b.box.right)
     if shared < REJOIN_X_OVERLAP * min(a.box.w, b.box.w):
         return False
     box: Box = a.box.union(b.box)
@@ -65,7 +63,7 @@ def rejoin_broken(strings: list[list[Component]], heights: list[float], small: l
         return strings
     joined = [union(a, b) for _, a, b, _ in pairs]
     crops = [_tight(c.mask) for _, a, b, _ in pairs for c in (a, b)] + [_tight(j.mask) for j in joined]
-    values = _digit_values(score, crops)[0]
+    values = _digit_values(score(batch_to_mnist(crops)), crops)[0]
     apart, together = values[:2 * len(pairs)].reshape(-1, 2).sum(axis=1), values[2 * len(pairs):]
     out = [list(string) for string in strings]
     used: set[int] = set()

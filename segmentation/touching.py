@@ -298,12 +298,11 @@ def maybe_pair(component: Component, line_height: float) -> bool:
     return h >= 0.6 * line_height and w >= PAIR_ASPECT * h
 
 
-def _digit_values(score: Scorer, crops: list[np.ndarray],
-                  probs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each crop's log top-digit probability, less its shape penalty; whether it is read as no
-    digit at all (the last class, '?', on top); and its top digit. ``probs``: the crops'
-    probabilities when already known (``score`` is not called then)."""
-    probs = np.asarray(score(batch_to_mnist(crops)) if probs is None else probs, np.float64)
+def _digit_values(probs: np.ndarray, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From the classifier's probabilities for ``crops``: each crop's log top-digit
+    probability, less its shape penalty; whether it is read as no digit at all (the last
+    class, '?', on top); and its top digit."""
+    probs = np.asarray(probs, np.float64)
     unread = probs.argmax(axis=1) == probs.shape[1] - 1 if probs.shape[1] > 10 else np.zeros(len(probs), bool)
     digits = probs[:, :10]
     labels = digits.argmax(axis=1)
@@ -360,7 +359,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     if wide:
         whole_crops = [_tight(comp.mask) for _, _, comp, _ in wide]
         whole_probs = np.asarray(score(batch_to_mnist(whole_crops)))
-        whole, unread, whole_label = _digit_values(score, whole_crops, whole_probs)
+        whole, unread, whole_label = _digit_values(whole_probs, whole_crops)
         for (_, _, comp, _), crop, probs in zip(wide, whole_crops, whole_probs):
             if crop.shape == comp.mask.shape:  # scored as it stands: kept unless it is cut
                 comp.scores = probs
@@ -380,7 +379,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 crops.extend(_tight(p) for p in parts)
                 counts.append(len(parts))
             jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits)))
-        parts_value, _, parts_label = _digit_values(score, crops) if crops else (np.zeros(0), None, np.zeros(0, int))
+        parts_value, _, parts_label = _digit_values(score(batch_to_mnist(crops)), crops) if crops \
+            else (np.zeros(0), None, np.zeros(0, int))
         for s, c, whole_value, label, job in jobs:
             comp = job.component
             values, readings = [whole_value + prior(1, job.digits)], [(label,)]
