@@ -20,10 +20,10 @@ def _pct(value: float | None) -> str:
 
 
 def _budget_cut(training: dict) -> bool:
-    """Whether the time budget ended a single model's run before its planned epochs."""
-    run, planned = training.get("epochs_run"), training.get("epochs")
-    budget = float(training.get("options", {}).get("time_budget_min", 0) or 0)
-    return isinstance(run, int) and planned is not None and run < planned and budget > 0
+    """Whether the time budget shortened a single model's schedule (early stopping, which
+    also ends a run before its planned epochs, does not count)."""
+    end, planned = training.get("schedule_epochs"), training.get("epochs")
+    return isinstance(end, int) and planned is not None and end < planned
 
 
 def _finetune_lines(f: dict | None) -> list[str]:
@@ -64,7 +64,7 @@ def write_markdown(card: dict, folder: Path) -> Path:
         f"{t['seconds'] / 60:.1f} min wall clock, data preparation included ({t.get('cpu_seconds', 0) / 60:.1f} "
         f"min CPU summed over threads) on {t['machine']}"
         + (f"; the time budget ({float(t['options']['time_budget_min']):g} min for the whole run) shortened "
-           f"the schedule to end at epoch {t['epochs_run']}." if _budget_cut(t) else "."),
+           f"the schedule to end at epoch {t['schedule_epochs']}." if _budget_cut(t) else "."),
         *([f"- Started from the weights of `{t['init']['model']}` (themselves trained with "
            f"`{t['init'].get('command', '?')}`, {t['init'].get('epochs_run', '?')} epochs); the epochs "
            "above continue that run."] if t.get("init") else []),

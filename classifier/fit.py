@@ -126,8 +126,10 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def fit_one(options, data: TrainData, seed: int, started: float, name: str | None = None) -> tuple[keras.Model, dict]:
-    """One model trained with ``seed``; returns it with its per-epoch history."""
+def fit_one(options, data: TrainData, seed: int, started: float,
+            name: str | None = None) -> tuple[keras.Model, dict, int]:
+    """One model trained with ``seed``; returns it with its per-epoch history and the epoch its
+    learning-rate schedule ended at (``options.epochs`` unless the time budget shortened it)."""
     keras.utils.set_random_seed(seed)
     if options.init:  # continue from saved weights (a warm start)
         model = keras.models.load_model(options.init, compile=False)
@@ -144,29 +146,34 @@ def fit_one(options, data: TrainData, seed: int, started: float, name: str | Non
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=options.patience,
                                       restore_best_weights=True),
     ]
+    budget = None
     if options.time_budget_min > 0:
-        seconds = 60.0 * options.time_budget_min - FINISH_RESERVE_S
-        callbacks.append(TimeBudget(seconds, schedule, steps, options.epochs, started))
+        budget = TimeBudget(60.0 * options.time_budget_min - FINISH_RESERVE_S, schedule, steps,
+                            options.epochs, started)
+        callbacks.append(budget)
     history = model.fit(dataset, steps_per_epoch=steps, epochs=options.epochs,
                         validation_data=(data.x_val, data.y_val), validation_batch_size=512,
                         callbacks=callbacks, shuffle=False, verbose=2)  # batches come shuffled
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    return model, history, budget.planned if budget else options.epochs
 
 
-def train_models(options, data: TrainData, started: float) -> tuple[keras.Model, list[dict]]:
-    """The trained model (a logit-averaging ensemble when ``options.ensemble > 1``) and the
-    history of each member. Each member has its own time budget; the first one's clock
-    started with the run (``started``), data preparation included."""
+def train_models(options, data: TrainData, started: float) -> tuple[keras.Model, list[dict], list[int]]:
+    """The trained model (a logit-averaging ensemble when ``options.ensemble > 1``), the
+    history of each member and the epoch each member's schedule ended at. Each member has its
+    own time budget; the first one's clock started with the run (``started``), data
+    preparation included."""
     tf.config.experimental.enable_op_determinism()
-    members, histories = [], []
+    members, histories, ends = [], [], []
     for i in range(max(1, options.ensemble)):
         name = f"digits_{options.arch}" if options.ensemble <= 1 else f"digits_{options.arch}_{i + 1}"
-        model, history = fit_one(options, data, options.seed + 1000 * i,
-                                 started if i == 0 else budget_clock(), name)
+        model, history, end = fit_one(options, data, options.seed + 1000 * i,
+                                      started if i == 0 else budget_clock(), name)
         members.append(model)
         histories.append(history)
+        ends.append(end)
     model = members[0] if len(members) == 1 else ensemble_model(members)
-    return model, histories
+    return model, histories, ends
 
 
 def card_beside(path) -> dict:

@@ -64,12 +64,16 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def training_record(options, histories: list[dict], seconds: float, cpu_seconds: float,
-                    command: str, machine: str) -> dict:
-    """The card's ``training`` section for a model fitted in this run."""
+                    command: str, machine: str, schedule_ends: list[int]) -> dict:
+    """The card's ``training`` section for a model fitted in this run; ``schedule_ends``: the
+    epoch each member's learning-rate schedule ended at (earlier than ``options.epochs`` when
+    the time budget shortened it)."""
+    one = len(histories) == 1
     return {
         "command": command, "machine": machine, "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu_seconds, 1), "seed": options.seed, "epochs": options.epochs,
-        "epochs_run": [len(h["loss"]) for h in histories] if len(histories) > 1 else len(histories[0]["loss"]),
+        "epochs_run": len(histories[0]["loss"]) if one else [len(h["loss"]) for h in histories],
+        "schedule_epochs": schedule_ends[0] if one else schedule_ends,
         "optimizer": options.optimizer, "batch_size": options.batch_size,
         "ensemble": options.ensemble, "validation_size": options.validation_size,
         "nondigit_train": options.nondigits, "pair_train": options.pairs, "augment": options.augment,

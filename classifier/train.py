@@ -129,9 +129,10 @@ def train(options: TrainOptions) -> dict:
         model, previous = fit.load_models(options.from_keras)
         training = release.previous_training(previous, command)
     else:
-        model, histories = fit.train_models(options, data, budget_start)
+        model, histories, schedule_ends = fit.train_models(options, data, budget_start)
         training = release.training_record(options, histories, time.time() - started,
-                                           time.process_time() - started_cpu, command, machine)
+                                           time.process_time() - started_cpu, command, machine,
+                                           schedule_ends)
         if options.init:  # the run the weights came from (its card only: no second model load)
             training["init"] = {"model": str(options.init), **fit.card_beside(options.init)["training"]}
             training["init"].pop("history", None)

@@ -65,3 +65,19 @@ def test_card_files(tmp_path):
     assert json.loads(model_card.write_json(card, tmp_path).read_text())["sha256"] == "ab" * 32
     text = model_card.write_markdown(card, tmp_path).read_text()
     assert MNIST_ATTRIBUTION in text and "99.00%" in text and "0.9000" in text
+
+
+def test_card_says_when_the_time_budget_shortened_the_run(tmp_path):
+    training = {"command": "python cli.py train", "optimizer": "adam", "epochs": 20, "batch_size": 128,
+                "seed": 1, "ensemble": 1, "seconds": 1500, "machine": "cpu", "validation_size": 6000,
+                "nondigit_train": 100, "options": {"time_budget_min": "30.0"}}
+    card = {"model_file": "digits.tflite", "size_bytes": 2048, "sha256": "ab" * 32,
+            "labels": list("0123456789?"), "temperature": 1.2, "threshold": 0.9,
+            "threshold_reason": "because", "architecture": "cnn", "architecture_summary": "convs",
+            "parameters": 1000, "data_md5": {}, "metrics": {"mnist_test_accuracy": 0.99}}
+    budget = {**card, "training": {**training, "epochs_run": 15, "schedule_epochs": 15}}
+    text = model_card.write_markdown(budget, tmp_path).read_text()
+    assert "the time budget (30 min for the whole run) shortened the schedule to end at epoch 15" in text
+    # Early stopping also ends a run early, with the schedule as planned: no budget claim.
+    stopped = {**card, "training": {**training, "epochs_run": 15, "schedule_epochs": 20}}
+    assert "time budget" not in model_card.write_markdown(stopped, tmp_path).read_text()
