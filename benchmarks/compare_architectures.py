@@ -57,6 +57,7 @@ def main() -> int:
         options = TrainOptions(mnist=args.mnist, usps=args.usps, arch=arch, optimizer=optimizer,
                                epochs=args.epochs, seed=args.seed, limit=args.limit,
                                nondigits=max(200, args.limit // 10), pairs=max(200, args.limit // 10), time_budget_min=0,
+                               scan_sets=0,
                                bn_momentum=args.bn_momentum,
                                out=args.out / name, report=args.out / name / "report")
         m = train(options)

@@ -19,6 +19,15 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
+def _scan_text(scan: dict | None) -> str:
+    if not scan:
+        return ""
+    return (f", plus {scan['crops']:,} digits as the reading pipeline cut them from {scan['sets']} generated "
+            f"sets of scans written with those training digits (labelled by the generator's truth; read "
+            f"with the model `{scan['model']}`, sha256 `{str(scan.get('model_sha256'))[:12]}`, which "
+            f"misread {scan['misread']:,} of them)")
+
+
 def _budget_cut(training: dict) -> bool:
     """Whether the time budget shortened a single model's schedule (early stopping, which
     also ends a run before its planned epochs, does not count)."""
@@ -72,7 +81,8 @@ def write_markdown(card: dict, folder: Path) -> Path:
         f"- Data: MNIST training set minus its last {t['validation_size']:,} images (validation, "
         "used for early stopping, temperature and threshold; the test set is never used for tuning), "
         f"plus {t['nondigit_train']:,} generated non-digit crops and {t.get('pair_train', 0):,} crops of "
-        "touching digit pairs or a digit with a piece of its neighbour (both class '?'). Augmentation: "
+        "touching digit pairs or a digit with a piece of its neighbour (both class '?')"
+        + _scan_text(t.get("scan_crops")) + ". Augmentation: "
         "rotation, shear, zoom, elastic distortion, thicker/thinner strokes, binarisation, "
         "ruling-line stubs, then re-normalisation with `to_mnist`; post-normalisation jitter, blur, noise.",
         "",

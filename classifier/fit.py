@@ -15,6 +15,7 @@ from classifier.batches import steps_per_epoch, training_dataset
 from classifier.datasets import load_mnist
 from classifier.digit_pairs import generate_pairs
 from classifier.nondigits import HELD_OUT_SEED, generate
+from classifier.scan_crops import harvest
 
 NOT_A_DIGIT = 10
 DEFAULT_LR = {"adam": 2e-3, "sgd": 0.05, "adadelta": 1.0}  # peak learning rate per optimiser
@@ -29,11 +30,14 @@ class TrainData:
     x_val: np.ndarray
     y_val: np.ndarray
     val_digits: int
+    scan_crops: int = 0    # of x_train, cut by the pipeline from generated scans (last in x_train)
+    scan_misread: int = 0  # of those, read wrongly by the model that cut them
 
 
 def prepare_data(options) -> TrainData:
     """MNIST train minus the validation tail, plus seeded non-digit crops and crops of digits
-    run together (both class '?') for both splits; pairs are made from each split's own digits."""
+    run together (both class '?') for both splits (pairs are made from each split's own digits),
+    plus, with ``options.scan_sets``, the training digits as the pipeline cuts them from scans."""
     images, labels = load_mnist(options.mnist, "train")
     images = images.astype(np.float32) / 255.0
     cut = len(images) - options.validation_size
@@ -48,11 +52,15 @@ def prepare_data(options) -> TrainData:
     x_val_digits = images[cut:]
     nd_val = np.concatenate([generate(max(200, options.nondigits // 10), nd_seed + 1),
                              generate_pairs(x_val_digits, options.pairs // 10, nd_seed + 3)])
-    x_train = np.concatenate([x_tr, nd_train])
-    y_train = np.concatenate([y_tr, np.full(len(nd_train), NOT_A_DIGIT)]).astype(np.int32)
+    # Digits as the pipeline cuts them from scans, from the same training digits (never validation);
+    # only for a fit from scratch or --init (a release or a fine-tune on corrections trains no crops).
+    fitting = not (getattr(options, "from_keras", None) or getattr(options, "corrections", None))
+    scans = harvest(options.mnist, options.scan_sets if fitting else 0, options.seed, len(x_tr), options.scan_model)
+    x_train = np.concatenate([x_tr, nd_train, scans.x])
+    y_train = np.concatenate([y_tr, np.full(len(nd_train), NOT_A_DIGIT), scans.y]).astype(np.int32)
     x_val = np.concatenate([x_val_digits, nd_val])
     y_val = np.concatenate([labels[cut:], np.full(len(nd_val), NOT_A_DIGIT)]).astype(np.int32)
-    return TrainData(x_train, y_train, x_val, y_val, len(images) - cut)
+    return TrainData(x_train, y_train, x_val, y_val, len(images) - cut, len(scans.x), int(scans.misread.sum()))
 
 
 @keras.saving.register_keras_serializable(package="digits")

@@ -44,6 +44,8 @@ class TrainOptions:
     validation_size: int = 6000
     nondigits: int = 6000
     pairs: int = 6000                    # generated crops of digits run together (class '?')
+    scan_sets: int = 12                  # synthetic scan sets read by the pipeline for crops (scan_crops)
+    scan_model: Path | None = None       # the model that reads them (None: the shipped models/)
     augment: bool = True
     bn_momentum: float = 0.99            # 0.9 for short runs (a few hundred steps)
     patience: int = 5
@@ -77,6 +79,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="generated non-digit training crops (class '?')")
     parser.add_argument("--pairs", type=int, default=TrainOptions.pairs,
                         help="generated crops of touching digit pairs and bad cuts (class '?')")
+    parser.add_argument("--scan-sets", type=int, default=TrainOptions.scan_sets,
+                        help="also train on digits the reading pipeline cuts from this many generated "
+                             "sets of scans written with MNIST training digits (~500 crops and ~10 s "
+                             "per set on 2 cores; see classifier/scan_crops.py)")
+    parser.add_argument("--scan-model", type=Path, default=None, metavar="MODEL_DIR",
+                        help="with --scan-sets: the model the pipeline reads those scans with "
+                             "(default the shipped models/)")
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--bn-momentum", type=float, default=TrainOptions.bn_momentum,
                         help="batch-norm momentum; use 0.9 for runs of only a few hundred steps")
@@ -108,9 +117,22 @@ def options_from_args(args: argparse.Namespace) -> TrainOptions:
         batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
         ensemble=args.ensemble, out=args.out,
         report=args.report, validation_size=args.validation_size, nondigits=args.nondigits, pairs=args.pairs,
+        scan_sets=args.scan_sets, scan_model=args.scan_model,
         augment=not args.no_augment, bn_momentum=args.bn_momentum, patience=args.patience, time_budget_min=args.time_budget,
         limit=args.limit, from_keras=args.from_keras, corrections=args.corrections, base=args.base,
         init=args.init)
+
+
+def scan_record(options: TrainOptions, data) -> dict:
+    """The card's note of the scan crops trained on: sets, crops, misreads, and which model cut them."""
+    import json
+
+    from classifier.runtime import CARD_FILE, DEFAULT_DIR
+
+    card = Path(options.scan_model or DEFAULT_DIR) / CARD_FILE
+    return {"sets": options.scan_sets, "crops": data.scan_crops, "misread": data.scan_misread,
+            "model": str(options.scan_model or "models/"),
+            "model_sha256": json.loads(card.read_text()).get("sha256") if card.is_file() else None}
 
 
 def train(options: TrainOptions) -> dict:
@@ -133,6 +155,8 @@ def train(options: TrainOptions) -> dict:
         training = release.training_record(options, histories, time.time() - started,
                                            time.process_time() - started_cpu, command, machine,
                                            schedule_ends)
+        if data.scan_crops:
+            training["scan_crops"] = scan_record(options, data)
         if options.init:  # the run the weights came from (its card only: no second model load)
             training["init"] = {"model": str(options.init), **fit.card_beside(options.init)["training"]}
             training["init"].pop("history", None)

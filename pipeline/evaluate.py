@@ -36,7 +36,8 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def match(found: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """One row per truth string with the matched found string's text and flag (greedy by IoU)."""
+    """One row per truth string with the matched found string's text, flag and row label in
+    ``found`` (``found_row``; None when unmatched), greedy by IoU."""
     rows = []
     found = found.assign(_used=False)
     for (file, page), group in truth.groupby(["file", "page"], sort=False):
@@ -58,8 +59,9 @@ def match(found: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
                 found.loc[hit.name, "_used"] = True
             rows.append({"file": file, "page": page, "truth": t["text"],
                          "found": hit["text"] if hit is not None else None,
-                         "flagged": bool(hit["flagged"]) if hit is not None else False})
-    matched = pd.DataFrame(rows, columns=["file", "page", "truth", "found", "flagged"])
+                         "flagged": bool(hit["flagged"]) if hit is not None else False,
+                         "found_row": hit.name if hit is not None else None})
+    matched = pd.DataFrame(rows, columns=["file", "page", "truth", "found", "flagged", "found_row"])
     matched.attrs["extra"] = found[~found["_used"]].drop(columns="_used")
     return matched
 

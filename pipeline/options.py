@@ -21,6 +21,7 @@ class ReadOptions:
     template: Path | None = None  # a form template (forms.template): read its fields into fields.csv
     cheque: bool = False  # pages are cheques: read the courtesy amount and the date into fields.csv
     boxes: bool = True  # find printed frames and combs and read each as one string (kind box/comb)
+    keep_inputs: bool = False  # keep each digit's 28x28 classifier input on its Glyph (training crops)
 
 
 @dataclass

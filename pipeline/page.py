@@ -52,6 +52,9 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
         digits, probabilities = [digits[k] for k in keep], probabilities[keep]
     glyph_of = {id(c): _glyph(c, probabilities[i], classifier.labels, threshold, back, width, height)
                 for i, c in enumerate(digits)}
+    if options.keep_inputs and digits:  # what the classifier saw, for harvesting training crops
+        for c, pixels in zip(digits, batch_to_mnist([c.mask for c in digits])):
+            glyph_of[id(c)].pixels = pixels
 
     def string_of(marks: list[Component], kind: str) -> DigitString:
         return DigitString(glyphs=[glyph_of[id(c)] if c.separator is None else _separator(c, back, width, height)

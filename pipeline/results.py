@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 STRING_COLUMNS = ["file", "page", "string_id", "x", "y", "w", "h", "text", "confidence",
                   "flagged", "n_digits", "kind"]
 DIGIT_COLUMNS = ["file", "page", "string_id", "index", "x", "y", "w", "h", "digit", "confidence",
@@ -58,6 +60,7 @@ class Glyph:
     flagged: bool = False
     is_separator: bool = False
     crop: str = ""  # file name under flagged/ once exported
+    pixels: np.ndarray | None = field(default=None, repr=False, compare=False)  # 28x28 input, if kept
 
     def export(self) -> dict:
         alts = list(self.alternatives[1:3]) + [("", float("nan"))] * (2 - len(self.alternatives[1:3]))

@@ -39,6 +39,7 @@ def test_defaults(tmp_path):
     options = _parse(["--mnist", str(tmp_path)])
     assert options.arch == "cnn" and options.optimizer == "adam" and options.ensemble == 1
     assert options.out == Path("models") and options.augment
+    assert options.scan_sets == 12 and options.scan_model is None  # the shipped model's recipe
 
 
 def test_unknown_architecture_refused(tmp_path):
@@ -55,11 +56,14 @@ def test_tiny_run_writes_a_loadable_model(tmp_path):
     from classifier.train import train
 
     options = TrainOptions(mnist=MNIST, usps=None, arch="mlp", epochs=1, limit=2000, nondigits=200, pairs=200,
-                           validation_size=1000, time_budget_min=0, out=tmp_path / "models", report=tmp_path / "report")
+                           scan_sets=1, validation_size=1000, time_budget_min=0, out=tmp_path / "models", report=tmp_path / "report")
     metrics = train(options)
     assert metrics["mnist_test_accuracy"] > 0.5  # one epoch on 2,000 digits
     card = json.loads((tmp_path / "models" / "model_card.json").read_text())
     assert card["labels"][-1] == "?" and card["data_md5"]["t10k-images-idx3-ubyte.gz"]
+    scans = card["training"]["scan_crops"]  # digits the pipeline cut from one generated set
+    assert scans["sets"] == 1 and scans["crops"] > 100 and scans["model_sha256"]
+    assert "as the reading pipeline cut them" in (tmp_path / "models" / "MODEL_CARD.md").read_text()
     for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "misclassified.png",
                  "error_reject.png", "model.keras"):
         assert (tmp_path / "report" / name).exists(), name
