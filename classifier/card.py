@@ -23,7 +23,8 @@ def _scan_text(scan: dict | None) -> str:
     if not scan:
         return ""
     return (f", plus {scan['crops']:,} digits as the reading pipeline cut them from {scan['sets']} generated "
-            f"sets of scans written with those training digits (labelled by the generator's truth; read "
+            f"sets of scans written with those training digits (labelled by the generator's truth, pieces "
+            f"of a digit the pipeline cut in two and stray marks as '?'; read "
             f"with the model `{scan['model']}`, sha256 `{str(scan.get('model_sha256'))[:12]}`, which "
             f"misread {scan['misread']:,} of them)")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shlex
 import sys
 import time
@@ -81,7 +82,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="generated crops of touching digit pairs and bad cuts (class '?')")
     parser.add_argument("--scan-sets", type=int, default=TrainOptions.scan_sets,
                         help="also train on digits the reading pipeline cuts from this many generated "
-                             "sets of scans written with MNIST training digits (~500 crops and ~10 s "
+                             "sets of scans written with MNIST training digits (~1,000 crops and ~12 s "
                              "per set on 2 cores; see classifier/scan_crops.py)")
     parser.add_argument("--scan-model", type=Path, default=None, metavar="MODEL_DIR",
                         help="with --scan-sets: the model the pipeline reads those scans with "
@@ -123,6 +124,12 @@ def options_from_args(args: argparse.Namespace) -> TrainOptions:
         init=args.init)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the scan-reading workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def scan_record(options: TrainOptions, data) -> dict:
     """The card's note of the scan crops trained on: sets, crops, misreads, and which model cut them."""
     import json
@@ -140,7 +147,7 @@ def train(options: TrainOptions) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
     from classifier import fit, release  # TensorFlow is imported only when training
 
-    started, started_cpu, budget_start = time.time(), time.process_time(), fit.budget_clock()
+    started, started_cpu, budget_start = time.time(), cpu_seconds(), fit.budget_clock()
     corrections = _load_corrections(options) if options.corrections else None  # fail fast
     data = fit.prepare_data(options)
     command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
@@ -153,7 +160,7 @@ def train(options: TrainOptions) -> dict:
     else:
         model, histories, schedule_ends = fit.train_models(options, data, budget_start)
         training = release.training_record(options, histories, time.time() - started,
-                                           time.process_time() - started_cpu, command, machine,
+                                           cpu_seconds() - started_cpu, command, machine,
                                            schedule_ends)
         if data.scan_crops:
             training["scan_crops"] = scan_record(options, data)
