@@ -6,6 +6,7 @@ import cProfile
 import importlib
 import io
 import pstats
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -14,10 +15,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import pipeline.page as page_module
-from pipeline.load import iter_pages
-from pipeline.options import ReadOptions
-from pipeline.run import shared_classifier
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, not an installed copy
+
+import pipeline.page as page_module  # noqa: E402
+from pipeline.load import iter_pages  # noqa: E402
+from pipeline.options import ReadOptions  # noqa: E402
+from pipeline.run import shared_classifier  # noqa: E402
 
 # Names in pipeline.page's namespace worth timing (those missing in this version are skipped).
 STAGES = ("preprocess", "plan_page", "take_ink", "segment_page", "region_marks", "batch_to_mnist",

@@ -18,7 +18,7 @@ from pipeline.overlay import draw_overlay
 from pipeline.preprocess import preprocess
 from pipeline.results import NOT_A_DIGIT, DigitString, Glyph, PageResult, crop_name, overlay_name
 from segmentation.normalize import batch_to_mnist
-from segmentation.patterns import possible_date
+from segmentation.patterns import plausible, possible_date
 from segmentation.segment import Component
 
 
@@ -72,6 +72,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
             region_strings.append(None)
     for number, string in enumerate(strings, 1):
         string.string_id = number
+        _flag_shapeless(string)
 
     result = PageResult(file=file, page=page, width=width, height=height, angle=prep.angle,
                         strings=strings, field_names=plan.field_names)
@@ -136,6 +137,20 @@ def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], thr
 def _separator(component: Component, back: np.ndarray, width: int, height: int) -> Glyph:
     return Glyph(box=map_box(component.box, back, width, height), label=component.separator or "",
                  confidence=1.0, is_separator=True)
+
+
+def _flag_shapeless(string: DigitString) -> None:
+    """A string whose separators make no shape people write (``segmentation.patterns``: a date,
+    an amount, a grouped number) has a mark misread beside one of them ('18.11.2001' read
+    '1811.2001', a speck read '.' in '8515580'): the digits beside its separators are flagged,
+    so the string goes to review instead of out as a confident wrong value."""
+    if plausible(string.text):
+        return
+    glyphs = string.glyphs
+    for i, glyph in enumerate(glyphs):
+        if glyph.is_separator:
+            for near in glyphs[max(0, i - 1): i] + glyphs[i + 1: i + 2]:
+                near.flagged = near.flagged or not near.is_separator
 
 
 def _looks_like_digits(string: DigitString) -> bool:
