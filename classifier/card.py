@@ -22,9 +22,10 @@ def _pct(value: float | None) -> str:
 def _scan_text(scan: dict | None) -> str:
     if not scan:
         return ""
+    pieces = f"{scan['not_a_digit']:,} " if "not_a_digit" in scan else ""  # older cards lack the count
     return (f", plus {scan['crops']:,} digits as the reading pipeline cut them from {scan['sets']} generated "
-            f"sets of scans written with those training digits (labelled by the generator's truth, pieces "
-            f"of a digit the pipeline cut in two and stray marks as '?'; read "
+            f"sets of scans written with those training digits (labelled by the generator's truth, "
+            f"{pieces}pieces of a digit the pipeline cut in two and stray marks as '?'; read "
             f"with the model `{scan['model']}`, sha256 `{str(scan.get('model_sha256'))[:12]}`, which "
             f"misread {scan['misread']:,} of them)")
 

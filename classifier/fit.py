@@ -32,6 +32,7 @@ class TrainData:
     val_digits: int
     scan_crops: int = 0    # of x_train, cut by the pipeline from generated scans (last in x_train)
     scan_misread: int = 0  # of those, read wrongly by the model that cut them
+    scan_pieces: int = 0   # of those, labelled '?' (pieces of a digit cut in two, stray marks)
 
 
 def prepare_data(options) -> TrainData:
@@ -60,7 +61,8 @@ def prepare_data(options) -> TrainData:
     y_train = np.concatenate([y_tr, np.full(len(nd_train), NOT_A_DIGIT), scans.y]).astype(np.int32)
     x_val = np.concatenate([x_val_digits, nd_val])
     y_val = np.concatenate([labels[cut:], np.full(len(nd_val), NOT_A_DIGIT)]).astype(np.int32)
-    return TrainData(x_train, y_train, x_val, y_val, len(images) - cut, len(scans.x), int(scans.misread.sum()))
+    return TrainData(x_train, y_train, x_val, y_val, len(images) - cut, len(scans.x), int(scans.misread.sum()),
+                     int((scans.y == NOT_A_DIGIT).sum()))
 
 
 @keras.saving.register_keras_serializable(package="digits")

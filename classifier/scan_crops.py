@@ -4,11 +4,12 @@ MNIST digits are clean, centred greyscale; what the classifier meets in a scan h
 scanned (blur, noise, JPEG, skew), binarised, cleared of ruling lines, segmented and sometimes cut
 from a touching neighbour. Augmentation imitates some of that; the pipeline does all of it. So
 pages are written with training digits by the sample generator (``synth``), read by the pipeline
-with an existing model, and every digit of a string whose digit count matches the truth becomes a
-labelled crop: exactly the 28x28 input the classifier saw, labelled by the truth (never by the
-model), misreads included. Where the pipeline cut a digit in two or read two as one, the pieces
-are labelled "not a digit", so the classifier learns to reject the bad cuts the pipeline really
-makes. The test split is never touched, so the benchmarks stay honest.
+with an existing model, and every digit of a string found where a true string is becomes a
+labelled crop (see :func:`align_labels`): exactly the 28x28 input the classifier saw, labelled by
+the truth (never by the model), misreads included. Where the pipeline cut a digit in two or kept a
+stray mark (one glyph too many), the pieces are labelled "not a digit", so the classifier learns
+to reject the bad cuts the pipeline really makes. The test split is never touched, so the
+benchmarks stay honest.
 """
 from __future__ import annotations
 

@@ -138,6 +138,7 @@ def scan_record(options: TrainOptions, data) -> dict:
 
     card = Path(options.scan_model or DEFAULT_DIR) / CARD_FILE
     return {"sets": options.scan_sets, "crops": data.scan_crops, "misread": data.scan_misread,
+            "not_a_digit": data.scan_pieces,
             "model": str(options.scan_model or "models/"),
             "model_sha256": json.loads(card.read_text()).get("sha256") if card.is_file() else None}
 

@@ -63,6 +63,7 @@ def test_tiny_run_writes_a_loadable_model(tmp_path):
     assert card["labels"][-1] == "?" and card["data_md5"]["t10k-images-idx3-ubyte.gz"]
     scans = card["training"]["scan_crops"]  # digits the pipeline cut from one generated set
     assert scans["sets"] == 1 and scans["crops"] > 100 and scans["model_sha256"]
+    assert 0 <= scans["not_a_digit"] < scans["crops"]
     assert "as the reading pipeline cut them" in (tmp_path / "models" / "MODEL_CARD.md").read_text()
     for name in ("metrics.json", "confusion_matrix.png", "training_curves.png", "misclassified.png",
                  "error_reject.png", "model.keras"):
