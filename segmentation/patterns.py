@@ -20,11 +20,16 @@ _SHAPES = re.compile("|".join((
 )))
 
 
+# Two short groups then a year of no possible length: a date with a digit lost or gained
+# ('17-12-1988' read '17-12-088'), not an account number.
+_BROKEN_DATE = re.compile(r"\d{1,2}-\d{1,2}-(\d|\d{3}|\d{5,})")
+
+
 def plausible(text: str) -> bool:
     """Whether ``text`` (digits and the separators ``. , / -``; any other character counts as
     a digit, e.g. '?' for an unread one) has one of the shapes above."""
     skeleton = "".join(ch if ch in "./,-" else "0" for ch in text)
-    return _SHAPES.fullmatch(skeleton) is not None
+    return _SHAPES.fullmatch(skeleton) is not None and _BROKEN_DATE.fullmatch(skeleton) is None
 
 
 YEARS = (1800, 2199)  # a four-digit group outside these is no year ('06/3908' is a misread '1')
