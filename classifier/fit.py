@@ -55,7 +55,7 @@ def prepare_data(options) -> TrainData:
                              generate_pairs(x_val_digits, options.pairs // 10, nd_seed + 3)])
     # Digits as the pipeline cuts them from scans, from the same training digits (never validation);
     # only for a fit from scratch or --init (a release or a fine-tune on corrections trains no crops).
-    fitting = not (getattr(options, "from_keras", None) or getattr(options, "corrections", None))
+    fitting = not (options.from_keras or options.corrections)
     scans = harvest(options.mnist, options.scan_sets if fitting else 0, options.seed, len(x_tr), options.scan_model)
     x_train = np.concatenate([x_tr, nd_train, scans.x])
     y_train = np.concatenate([y_tr, np.full(len(nd_train), NOT_A_DIGIT), scans.y]).astype(np.int32)

@@ -13,10 +13,9 @@ benchmarks stay honest.
 """
 from __future__ import annotations
 
-import multiprocessing
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +54,9 @@ def align_labels(read: str, true: str) -> list[int | None]:
     since a merged pair and a dropped digit cannot be told apart."""
     if len(read) == len(true):
         return [int(t) for t in true]
-    unlabelled: list[int | None] = [None] * len(read)
+    labels: list[int | None] = [None] * len(read)
     if len(read) != len(true) + 1:
-        return unlabelled
+        return labels
     explanations: list[tuple[int, frozenset[int]]] = []
     for k in range(len(read)):
         rest = read[:k] + read[k + 1:]
@@ -65,11 +64,10 @@ def align_labels(read: str, true: str) -> list[int | None]:
         if len(wrong) == 0 or (len(wrong) == 1 and abs(wrong[0] - k) == 1):
             explanations.append((len(wrong), frozenset([k, *wrong])))
     if not explanations:
-        return unlabelled
+        return labels
     fewest = min(n for n, _ in explanations)
     pieces = [p for n, p in explanations if n == fewest]
     every = frozenset().union(*pieces)
-    labels = unlabelled
     for g in range(len(read)):
         if g < min(every):
             labels[g] = int(true[g])
@@ -101,7 +99,7 @@ def labelled_glyphs(pages: list, truth: pd.DataFrame) -> ScanCrops:
     matched = match(pd.DataFrame(rows), truth)
     xs, ys, wrong = [], [], []
     for true_text, row in zip(matched["truth"], matched["found_row"]):
-        if row is None or pd.isna(row):
+        if pd.isna(row):  # no found string there
             continue
         read = glyphs[int(row)]
         true = "".join(ch for ch in str(true_text) if ch.isdigit())
@@ -121,14 +119,14 @@ def harvest_set(digits: tuple[np.ndarray, np.ndarray], model_dir: Path | None, s
     read with the model in ``model_dir`` (None: the shipped one). ``sizes`` are
     :func:`synth.generate.generate_set`'s page counts; by default the pipeline benchmark's mix of
     forms, cheques, ledgers and field crops, without PDF pages."""
-    from classifier.runtime import DEFAULT_DIR, DigitClassifier
     from pipeline.evaluate import read_table
     from pipeline.load import iter_pages
     from pipeline.options import ReadOptions
     from pipeline.page import read_page
+    from pipeline.run import shared_classifier
     from synth.generate import generate_set
 
-    classifier = DigitClassifier(model_dir or DEFAULT_DIR)
+    classifier = shared_classifier(model_dir)  # loaded once per process
     options = ReadOptions(overlays=False, flagged_crops=False, keep_inputs=True)
     with tempfile.TemporaryDirectory(prefix="scan-crops-") as tmp:
         scans = Path(tmp)
@@ -139,9 +137,15 @@ def harvest_set(digits: tuple[np.ndarray, np.ndarray], model_dir: Path | None, s
     return labelled_glyphs(pages, truth)
 
 
-def _harvest_mnist(mnist_dir: Path, train_count: int, model_dir: Path | None, seed: int) -> ScanCrops:
-    images, labels = load_mnist(mnist_dir, "train")
-    return harvest_set((images[:train_count], labels[:train_count]), model_dir, seed)
+@lru_cache(maxsize=1)
+def _training_digits(mnist_dir: Path, train_count: int) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = load_mnist(mnist_dir, "train")  # once per process, not once per set
+    return images[:train_count], labels[:train_count]
+
+
+def _harvest_task(task: tuple[Path, int, Path | None, int]) -> tuple[int, ScanCrops]:
+    mnist_dir, train_count, model_dir, seed = task
+    return seed, harvest_set(_training_digits(mnist_dir, train_count), model_dir, seed)
 
 
 def harvest(mnist_dir: Path, sets: int, seed: int, train_count: int, model_dir: Path | None = None,
@@ -151,13 +155,14 @@ def harvest(mnist_dir: Path, sets: int, seed: int, train_count: int, model_dir: 
     and model."""
     if sets <= 0:
         return ScanCrops.empty()
-    seeds = [SEED_BASE + 1000 * seed + i for i in range(sets)]
-    args = [(mnist_dir, train_count, model_dir, s) for s in seeds]
-    if workers <= 1:
-        parts = [_harvest_mnist(*a) for a in args]
-    else:
-        # spawn: the caller may already hold TensorFlow's threads, which fork would copy broken
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = list(pool.map(_harvest_mnist, *zip(*args)))
+    from pipeline.executor import make_executor
+
+    tasks = [(mnist_dir, train_count, model_dir, SEED_BASE + 1000 * seed + i) for i in range(sets)]
+    executor = make_executor(min(workers, sets))  # the page reader's pool: one thread per worker
+    try:
+        done = dict(executor.map(_harvest_task, tasks))  # in the order sets finish
+    finally:
+        executor.close()
+    parts = [done[task[-1]] for task in tasks]
     return ScanCrops(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
                      np.concatenate([p.misread for p in parts]))

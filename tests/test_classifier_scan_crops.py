@@ -84,3 +84,17 @@ def test_harvest_one_small_set():
     assert set(crops.y.tolist()) <= set(range(10))
     # Mostly read right by the shipped model; the misreads are the valuable ones, but rare.
     assert crops.misread.mean() < 0.3
+
+
+@pytest.mark.slow
+def test_harvest_on_a_pool_keeps_the_sets_in_order():
+    from classifier.datasets import default_dir
+    from classifier.scan_crops import SEED_BASE, _training_digits, harvest
+
+    mnist = default_dir("DIGITS_MNIST_DIR", "mnist")
+    if mnist is None or not (mnist / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("MNIST training digits not found (../shared/data/mnist or DIGITS_MNIST_DIR)")
+    pooled = harvest(mnist, sets=2, seed=3, train_count=5000, workers=2)
+    second = harvest_set(_training_digits(mnist, 5000), None, SEED_BASE + 3000 + 1)
+    assert len(second.y) and np.array_equal(pooled.x[-len(second.x):], second.x)
+    assert np.array_equal(pooled.y[-len(second.y):], second.y)
