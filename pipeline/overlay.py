@@ -10,6 +10,9 @@ from pipeline.results import DigitString
 # BGR colours: sure, unsure-but-accepted, flagged.
 GREEN, AMBER, RED, BLUE = (40, 160, 40), (0, 160, 230), (30, 30, 220), (200, 90, 0)
 MAX_SIDE = 2000  # overlays are for eyes: larger pages are scaled down to keep them quick to write
+# JPEG, not PNG: a 2000 px page encodes in ~10 ms instead of ~160 ms (PNG took ~13% of a page's
+# reading time) into ~170 KB instead of ~1.8 MB; quality 85 keeps boxes, readings and strokes clear.
+JPEG_QUALITY = 85
 
 
 def confidence_colour(confidence: float, flagged: bool, threshold: float) -> tuple[int, int, int]:
@@ -38,3 +41,11 @@ def draw_overlay(gray: np.ndarray, strings: list[DigitString], threshold: float)
         cv2.putText(canvas, label, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), thick + 2, cv2.LINE_AA)
         cv2.putText(canvas, label, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thick, cv2.LINE_AA)
     return canvas
+
+
+def encode_overlay(canvas: np.ndarray) -> bytes:
+    """The file bytes of an overlay (:func:`draw_overlay`'s picture) as written to ``overlays/``."""
+    ok, data = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ValueError(f"JPEG encoding of a {canvas.shape} overlay failed")
+    return data.tobytes()

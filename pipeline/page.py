@@ -14,7 +14,7 @@ from forms.reader import assemble, plan_page
 from forms.regions import segment, take_ink
 from pipeline.geometry import invert, map_box, pad_box
 from pipeline.options import ReadOptions
-from pipeline.overlay import draw_overlay
+from pipeline.overlay import draw_overlay, encode_overlay
 from pipeline.preprocess import preprocess
 from pipeline.results import NOT_A_DIGIT, DigitString, Glyph, PageResult, crop_name, overlay_name
 from segmentation.normalize import batch_to_mnist
@@ -80,9 +80,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     if options.flagged_crops:
         _add_crops(result, image)
     if options.overlays:
-        ok, png = cv2.imencode(".png", draw_overlay(image, strings, threshold),
-                               [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        result.artifacts[overlay_name(file, page)] = png.tobytes()
+        result.artifacts[overlay_name(file, page)] = encode_overlay(draw_overlay(image, strings, threshold))
     return result
 
 

@@ -193,7 +193,7 @@ def page_stem(file: str, page: int) -> str:
 
 
 def overlay_name(file: str, page: int) -> str:
-    return f"overlays/{page_stem(file, page)}.png"
+    return f"overlays/{page_stem(file, page)}.jpg"  # pipeline.overlay.encode_overlay
 
 
 def crop_name(file: str, page: int, string_id: int, index: int) -> str:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from pipeline.export import ResultWriter
-from pipeline.overlay import draw_overlay
+from pipeline.overlay import draw_overlay, encode_overlay
 from pipeline.results import SEPARATORS, Box, DigitString, Glyph, PageResult, crop_name, overlay_name
 
 GLYPH_W, GLYPH_H = 24, 34
@@ -49,13 +49,12 @@ def _page(file: str, page: int, strings: list[tuple[str, dict]]) -> PageResult:
                 glyph.crop = crop_name(file, page, string.string_id, index)
                 result.artifacts[glyph.crop] = cv2.imencode(
                     ".png", gray[b.y - m: b.bottom + m, b.x - m: b.right + m])[1].tobytes()
-    overlay = draw_overlay(gray, result.strings, THRESHOLD)
-    result.artifacts[overlay_name(file, page)] = cv2.imencode(".png", overlay)[1].tobytes()
+    result.artifacts[overlay_name(file, page)] = encode_overlay(draw_overlay(gray, result.strings, THRESHOLD))
     return result
 
 
 def make_sample_results(out: Path) -> Path:
-    """Write strings.csv, digits.csv, flagged/*.png and overlays/*.png into ``out``."""
+    """Write strings.csv, digits.csv, flagged/*.png and overlays/*.jpg into ``out``."""
     writer = ResultWriter(Path(out))
     for file, pages in SAMPLE.items():
         for page, strings in pages.items():

@@ -20,6 +20,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 MAX_PAGES = 5  # pages of one upload that are read
 MAX_PIXELS = 60_000_000  # per page
 MAX_CANVAS = 2048  # canvas drawings: max side in pixels
+FALLBACK_THRESHOLD = 0.9  # colours of an overlay drawn here (results read without one)
 _model_lock = threading.Lock()
 
 
@@ -66,39 +67,25 @@ def _pdf_pages(data: bytes) -> list[np.ndarray]:
         return pages
 
 
-def _png_data_url(image: np.ndarray | bytes) -> str:
+def _data_url(image: np.ndarray | bytes, mime: str = "image/png") -> str:
+    """A data URL of encoded image bytes (``mime``), or of an array encoded here as PNG."""
     if not isinstance(image, bytes):
         ok, buf = cv2.imencode(".png", image)
         if not ok:
             raise ValueError("PNG encoding failed")
-        image = buf.tobytes()
-    return "data:image/png;base64," + base64.b64encode(image).decode("ascii")
-
-
-def draw_overlay(gray: np.ndarray, result) -> np.ndarray:
-    """Fallback overlay when the result has none: boxes (red = flagged) and readings."""
-    canvas = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-    if getattr(result, "angle", 0.0):
-        h, w = gray.shape
-        rot = cv2.getRotationMatrix2D((w / 2, h / 2), result.angle, 1.0)
-        canvas = cv2.warpAffine(canvas, rot, (w, h), borderValue=(255, 255, 255))
-    thick = max(1, round(max(gray.shape) / 800))
-    for string in result.strings:
-        for glyph in string.glyphs:
-            b = glyph.box
-            colour = (0, 0, 220) if glyph.flagged else (0, 160, 0)
-            cv2.rectangle(canvas, (b.x, b.y), (b.right, b.bottom), colour, thick)
-        b = string.box
-        cv2.putText(canvas, string.text, (b.x, max(12, b.y - 4)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.5 * thick, (200, 80, 0), thick)
-    return canvas
+        image, mime = buf.tobytes(), "image/png"
+    return f"data:{mime};base64," + base64.b64encode(image).decode("ascii")
 
 
 def result_json(result, gray: np.ndarray) -> dict:
+    from pipeline.overlay import draw_overlay, encode_overlay
+
     overlay = next((v for k, v in sorted(result.artifacts.items()) if k.startswith("overlays/")), None)
+    if overlay is None:  # read without overlays: draw one the same way (amber below this confidence)
+        overlay = encode_overlay(draw_overlay(gray, result.strings, FALLBACK_THRESHOLD))
     return {
         "page": result.page, "error": result.error,
-        "overlay": _png_data_url(overlay if overlay is not None else draw_overlay(gray, result)),
+        "overlay": _data_url(overlay, "image/jpeg"),
         "strings": [{
             "string_id": s.string_id, "text": s.text, "confidence": round(s.confidence, 4),
             "flagged": s.flagged, "kind": s.kind,
@@ -179,4 +166,4 @@ def classify():
     labels = list(model.labels)
     return jsonify(labels=labels, probabilities=[round(float(p), 5) for p in probs],
                    best=labels[int(np.argmax(probs))],
-                   input=_png_data_url((mnist * 255).astype(np.uint8)))
+                   input=_data_url((mnist * 255).astype(np.uint8)))

@@ -299,7 +299,7 @@ def test_good_inputs_are_read_as_usual(batch):
         read = set(strings.loc[strings["file"] == name, "text"])
         assert read, f"nothing read from {name}"
         assert set(truth.loc[truth["file"] == sample, "text"]) & read, (name, read)
-    overlays = {p.name for p in (out / "overlays").glob("*.png")}
+    overlays = {p.name for p in (out / "overlays").glob("*.jpg")}
     assert any("é" in name for name in overlays) and any("日本" in name for name in overlays)
 
 

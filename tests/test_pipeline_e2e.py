@@ -48,7 +48,7 @@ def test_run_reads_every_sample(sample_run):
     assert np.allclose(joined.loc[weakest.index], weakest, atol=1e-4)
     flagged = digits[digits["flagged"]]
     assert all((out / crop).is_file() for crop in flagged["crop"])
-    assert len(list((out / "overlays").glob("*.png"))) == len(pd.read_csv(out / "pages.csv"))
+    assert len(list((out / "overlays").glob("*.jpg"))) == len(pd.read_csv(out / "pages.csv"))
 
 
 def test_accuracy_floor(sample_run):

@@ -51,7 +51,7 @@ def post(client, path: str, json: dict, **headers):
 # --- access token ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/api/queue", "/static/review.css", "/upload",
-                                  "/files/overlays/b.pdf__p2.png", "/nowhere"])
+                                  "/files/overlays/b.pdf__p2.jpg", "/nowhere"])
 def test_nothing_served_without_token(app, path):
     response = app.test_client().get(path)
     assert response.status_code == 403
@@ -101,7 +101,7 @@ def test_security_headers(client):
 def test_serves_crops_and_overlays(client):
     item = client.get("/api/queue").json["items"][0]
     assert client.get(item["crop_url"]).status_code == 200
-    assert client.get(item["overlay_url"]).mimetype == "image/png"
+    assert client.get(item["overlay_url"]).mimetype == "image/jpeg"
 
 
 @pytest.mark.parametrize("path", [

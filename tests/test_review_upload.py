@@ -100,7 +100,7 @@ def test_read_upload_with_pipeline(client, fake_pipeline):
     assert response.status_code == 200, response.json
     (result,) = response.json["pages"]
     assert result["strings"][0]["text"] == "42" and result["strings"][0]["flagged"]
-    assert result["overlay"].startswith("data:image/png;base64,")
+    assert result["overlay"].startswith("data:image/jpeg;base64,")
 
 
 @pytest.mark.parametrize("data, name, status", [
@@ -168,7 +168,7 @@ def test_read_upload_real_pipeline(client):
     if response.status_code == 503:
         pytest.skip(f"no model to read with: {response.json['message']}")
     assert response.status_code == 200, response.json
-    assert response.json["pages"][0]["overlay"].startswith("data:image/png")
+    assert response.json["pages"][0]["overlay"].startswith("data:image/jpeg")
 
 
 @pytest.mark.skipif(_missing("classifier.runtime"), reason="classifier.runtime not written yet")

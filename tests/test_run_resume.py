@@ -230,7 +230,7 @@ def test_pool_and_serial_write_the_same(batch, tmp_path):
     expected = rows(reference)
     assert rows(tmp_path / "serial") == expected
     overlays = sorted(p.name for p in (reference / "overlays").iterdir())
-    assert len(overlays) == 9 and "b__crop_02.png__p1.png" in overlays
+    assert len(overlays) == 9 and "b__crop_02.png__p1.jpg" in overlays
 
 
 def test_killed_at_random_moments_then_resumed(batch, tmp_path):
@@ -259,8 +259,8 @@ def test_killed_at_random_moments_then_resumed(batch, tmp_path):
     stdout, stderr = final.communicate(timeout=600)
     assert final.returncode == 1, stderr  # broken.png, as in the reference
     assert rows(out) == rows(reference)
-    assert sorted(p.name for p in (out / "overlays").glob("*.png")) == \
-        sorted(p.name for p in (reference / "overlays").glob("*.png"))
+    assert sorted(p.name for p in (out / "overlays").glob("*.jpg")) == \
+        sorted(p.name for p in (reference / "overlays").glob("*.jpg"))
 
 
 def test_ctrl_c_stops_cleanly_and_resume_finishes(batch, tmp_path):
