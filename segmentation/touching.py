@@ -55,6 +55,11 @@ ONE_SPREAD = 0.15    # a '1' spreading more than this (x std / height, deslanted
 OTHER_SPREAD = 0.07  # other digits spreading less than this are slivers
 SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its crop
 DOUBT_MARGIN = 0.5   # log-probability lead over any option reading other digits below which it is doubtful
+# How much wider than a typical digit each class is written (median width/height of MNIST training
+# digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
+# one and a half digits is still one digit. Narrower classes ('6', '9': 0.875) and the '1' (judged
+# by its shape rule, ONE_SPREAD) stay at 1.0: a narrow reading must not make a cut more likely.
+CLASS_WIDTH = (1.125, 1.0, 1.19, 1.0, 1.0, 1.19, 1.0, 1.0, 1.0, 1.0)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -259,7 +264,7 @@ class _Job:
     options: list[list[np.ndarray]]  # the segmentations tried (cuts), whole first as []
     start: int                       # index of its first part in the batch of parts
     counts: list[int]                # parts per split option (the whole is scored apart)
-    digits: float                    # width in expected digit widths
+    digits: float                    # width in expected widths of the digit the whole reads as
 
 
 def prior(parts: int, digits: float) -> float:
@@ -369,6 +374,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             if (s, c) in narrow and not no_digit:
                 continue
             with_three = digits >= THREE
+            # The prior weighs the width in digits of the class the whole reads as ('0' is wide).
+            digits /= CLASS_WIDTH[label]
             best_prior = max(prior(n, digits) for n in ((2, 3) if with_three else (2,)))
             if whole_value >= best_prior + DOUBT_MARGIN:
                 continue  # no split can win, nor come close
