@@ -4,8 +4,8 @@ Each mark is judged against its string's line: height ``H`` (median digit height
 ``base`` (median top and bottom edges of the digits, px):
 
 * '.'  small roundish blob whose centre is in the bottom third of the line or below it;
-* ','  small blob clearly taller than wide at the baseline, or elongated with a quarter of it
-  below the baseline;
+* ','  small blob clearly taller than wide at the baseline, or elongated down-left (a tail)
+  with a quarter of it below the baseline;
 * '-'  short horizontal bar around mid-height;
 * '/'  thin straight stroke about as tall as the digits, leaning right by 30 degrees or more,
   and 15 more than the writer's slant; a '/' taller than the digits may lean less (18
@@ -37,6 +37,7 @@ from .patterns import plausible
 DOT_SIZE = 0.35       # longer side / H at most, full stop
 COMMA_HEIGHT = 0.6    # height / H at most, comma
 COMMA_ELONGATION = 1.3  # major / minor axis at least for a squat comma (a dot is ~1)
+COMMA_MIN_LEAN = -10.0  # degrees (positive like '/') more than which a squat comma's tail leans
 DASH_HEIGHT = 0.3     # height / H at most, dash
 SLASH_LEAN = 30.0     # degrees from vertical at least, '/' (~9% of written '1's lean more)
 SLASH_LEAN_TALL = 18.0  # ... for a '/' at least SLASH_TALL x H tall (a printed '/' leans 23)
@@ -82,7 +83,10 @@ def classify(comp: Component, height: float, top: float, base: float) -> str | N
         if h >= 1.5 * w:
             return ","
         descent = (bottom - base) / h
-        if descent >= 0.25 and h >= 0.9 * w and lean(comp.mask)[1] >= COMMA_ELONGATION:
+        angle, elongation = lean(comp.mask)
+        # A comma's tail runs down and to the left, like the foot of a '/': a dot drawn out
+        # the other way (a pen drag, a speck of the ruled line under it) is still a full stop.
+        if descent >= 0.25 and h >= 0.9 * w and elongation >= COMMA_ELONGATION and angle > COMMA_MIN_LEAN:
             return ","
         return "."
     if h <= COMMA_HEIGHT * height and w <= 0.4 * height and h >= 1.2 * w and rel_top >= 0.45 \

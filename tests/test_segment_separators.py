@@ -91,6 +91,20 @@ def test_classify_small_marks(comp, expected):
     assert classify(comp, 50.0, 100.0, 150.0) == expected
 
 
+def test_squat_mark_below_the_baseline_is_a_comma_only_with_a_tail_down_left():
+    # 9x9 px marks hanging a third below the baseline (y=150), each drawn as an elongated blob:
+    # a tail running down to the left (like the foot of a '/') is a comma; one running down to
+    # the right (a dot dragged, or a speck of the ruled line under it) leaves a full stop.
+    def blob(end: tuple[int, int]) -> Component:
+        m = np.zeros((9, 9), np.uint8)
+        cv2.circle(m, (4, 3), 3, 1, -1)
+        cv2.line(m, (4, 4), end, 1, 2)
+        return mark(0, 144, 9, 9, m.astype(bool))
+
+    assert classify(blob((1, 8)), 50.0, 100.0, 150.0) == ","
+    assert classify(blob((7, 8)), 50.0, 100.0, 150.0) == "."
+
+
 def test_lean_of_lines():
     m = np.zeros((60, 60), np.uint8)
     cv2.line(m, (10, 55), (40, 5), 1, 3)  # '/' 31 degrees from vertical
