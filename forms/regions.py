@@ -13,6 +13,7 @@ unframed field's ink is segmented in the same call as the rest of the page (:fun
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import product
 from typing import Callable
 
 import cv2
@@ -22,7 +23,11 @@ from forms.boxes import Frame
 from forms.frame_lines import line_core
 from forms.template import FieldSpec
 from pipeline.results import Box
+from segmentation.components import stroke_width
+from segmentation.normalize import batch_to_mnist
 from segmentation.segment import Component, segment_page
+from segmentation.touching import (MAX_CANDIDATES, _digit_values, _tight, candidate_columns, cut_parts,
+                                   min_ink_path)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -304,11 +309,46 @@ def _cut_columns(profile: np.ndarray, x0: int, cells: list[int], dividers: np.nd
     return np.asarray(cells)[np.searchsorted(np.asarray(cuts), np.arange(len(profile)), side="right")]
 
 
-def comb_marks(region: Region, ink: RegionInk) -> list[Component]:
+def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: Scorer) -> list[np.ndarray] | None:
+    """Cuts (one column per row of ``mask`` each, left to right) that split digits touching
+    across ``dividers`` (their columns in ``mask``) into the parts the classifier reads best.
+    Near each divider (within CUT_REACH cell pitches) the touching-digit splitter's candidate
+    positions are tried as straight cuts and as minimum-ink paths, and a straight cut at the
+    divider itself; every combination is scored in one batch. None when none leaves ink in
+    every part."""
+    h, w = mask.shape
+    stroke = stroke_width(mask)
+    columns = candidate_columns(mask, len(dividers) + 1, stroke)
+    reach = max(2, int(0.25 * h))
+    options = []
+    for divider in dividers:
+        near = [c for c in columns if abs(c - divider) <= CUT_REACH * pitch] + [int(round(divider))]
+        cuts = {}
+        for x0 in near:
+            if 0 < x0 < w:
+                for cut in (np.full(h, x0, np.int64), min_ink_path(mask, x0, reach)):
+                    cuts[cut.tobytes()] = cut
+        options.append(list(cuts.values())[:2 * MAX_CANDIDATES])
+    combos, crops = [], []
+    for combo in product(*options):
+        combo = list(np.maximum.accumulate(np.stack(combo), axis=0))  # cuts must not cross
+        parts = [_tight(p) for p in cut_parts(mask, combo)]
+        if all(p.any() for p in parts):
+            combos.append(combo)
+            crops.extend(parts)
+    if not combos:
+        return None
+    values, _, _ = _digit_values(score(batch_to_mnist(crops)), crops)
+    return combos[int(np.argmax(values.reshape(len(combos), -1).sum(axis=1)))]
+
+
+def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> list[Component]:
     """One component per written cell of a comb, left to right. Each ink component goes whole
     to the cell holding most of it: a digit crossing a divider stays one digit. A component at
     least SPLIT_WIDTH cells wide with SPLIT_SHARE of its ink in a cell that has no ink of its
-    own is digits touching across the divider: it is cut near the divider where ink is least."""
+    own is digits touching across the divider: with ``score`` (the classifier), two digits are
+    cut where the parts read best near the dividers (:func:`_scored_cuts`; up to three cells);
+    otherwise near each divider where ink is least."""
     crop, mask = ink.crop, ink.mask
     if not mask.any():
         return []
@@ -336,6 +376,13 @@ def comb_marks(region: Region, ink: RegionInk) -> list[Component]:
         minor = [c for c in range(len(cells)) if c != major and shares[c] >= share * area and own[c] == 0]
         if minor and w >= wide * pitch:
             spans = sorted([major] + minor)
+            cuts = None
+            if score is not None and len(spans) <= 3:
+                cuts = _scored_cuts(window, [dividers[c] - x for c in spans[:-1]], pitch, score)
+            if cuts is not None:  # between consecutive cuts: one cell each
+                for cell, part in zip(spans, cut_parts(window, cuts)):
+                    cell_of[y:y + h, x:x + w][part] = cell
+                continue
             columns = _cut_columns(profile, x, spans, dividers, pitch)
             cell_of[y:y + h, x:x + w][window] = np.broadcast_to(columns, window.shape)[window]
         else:
@@ -364,7 +411,7 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
     strings are joined into one (a field holds one string). A frame's lines were stripped here
     by their geometry, so its ink is exempt from the page's filter of frame remnants (a '1'
     from line to line stands taller than the other digits: ``segment_page``'s ``framed``)."""
-    marks: list[list[Component]] = [comb_marks(r, ink) if r.cells else [] for r, ink in zip(regions, inks)]
+    marks: list[list[Component]] = [comb_marks(r, ink, score) if r.cells else [] for r, ink in zip(regions, inks)]
     boxed = [i for i, (r, ink) in enumerate(zip(regions, inks)) if not r.cells and ink.mask.any()]
     if not boxed:
         return segment_page(rest, score), marks

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from forms.boxes import find_frames
+from tests.test_segment_helpers import TemplateScorer
 from forms.regions import Region, comb_marks, from_frame, take_ink
 from pipeline.results import Box
 
@@ -132,6 +133,26 @@ def test_comb_cells_split_touching_digits():
     first, second, third = marks
     assert 144 <= first.box.right <= 150 and 146 <= second.box.x <= 152  # cut where they touch
     assert third.box.x <= 211 and third.box.right >= 255  # whole, though it crosses the divider
+
+
+def test_comb_cut_chosen_by_the_classifier():
+    # Two zeros overlapping across the first divider (x=150): the least ink near the divider is
+    # inside the first zero (x~135), which the grid alone cuts; the classifier's best reading of
+    # the candidate cuts keeps each zero to its own cell, cut at the divider.
+    lines = canvas()
+    comb(lines, 100, 100, 50, 60, 4)
+    (found,) = find_frames(lines > 0)
+    ink = np.zeros(lines.shape, np.uint8)
+    cv2.circle(ink, (135, 130), 15, 1, 3)
+    cv2.circle(ink, (165, 130), 15, 1, 3)
+    region = from_frame(found)
+    _, (taken,) = take_ink(ink.astype(bool), lines > 0, [region])
+    first, _ = comb_marks(region, taken)
+    assert first.box.right <= 140  # the grid's cut: through the first zero
+    scorer = TemplateScorer()
+    first, second = comb_marks(region, taken, scorer)
+    assert scorer.calls == 1  # every candidate cut in one batch
+    assert 146 <= first.box.right <= 154 and 146 <= second.box.x <= 154
 
 
 def test_no_regions_no_change():
