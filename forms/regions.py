@@ -7,8 +7,9 @@ strokes touching or lying along a line beyond its printed width stays, pieces of
 page-wide line removal left in the ink go, and line pixels inside the cells (an upright stroke
 taken for a box side) come back. Every piece whose centre of mass lies in the
 region goes to it, whole; the rest of the page is segmented as usual without it. A comb's cells
-split its ink into digits, so touching digits across a divider need no guessing; a frame's or an
-unframed field's ink is segmented in the same call as the rest of the page (:func:`segment`).
+split its ink into digits (digits touching across a divider are cut near it where the classifier
+reads the parts best); a frame's or an unframed field's ink is segmented in the same call as the
+rest of the page (:func:`segment`).
 """
 from __future__ import annotations
 
