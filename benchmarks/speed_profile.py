@@ -87,7 +87,7 @@ def profile_pages(paths: list[Path], options: ReadOptions = ReadOptions()) -> st
     encode = cv2.imencode
 
     def imencode(ext, image, *args):
-        kind = "overlay PNG encode" if image.ndim == 3 and max(image.shape[:2]) > 600 else "crop PNG encode"
+        kind = "overlay JPEG encode" if ext == ".jpg" else "crop PNG encode"
         return clock.wrap(kind, encode)(ext, image, *args)
 
     try:
