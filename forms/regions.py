@@ -27,8 +27,8 @@ from pipeline.results import Box
 from segmentation.components import stroke_width
 from segmentation.normalize import batch_to_mnist
 from segmentation.segment import Component, segment_page
-from segmentation.touching import (MAX_CANDIDATES, _digit_values, _tight, candidate_columns, cut_parts,
-                                   min_ink_path)
+from segmentation.touching import (MAX_CANDIDATES, candidate_columns, cut_parts, digit_values, min_ink_path,
+                                   tight_mask)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 
@@ -333,13 +333,13 @@ def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: S
     combos, crops = [], []
     for combo in product(*options):
         combo = list(np.maximum.accumulate(np.stack(combo), axis=0))  # cuts must not cross
-        parts = [_tight(p) for p in cut_parts(mask, combo)]
+        parts = [tight_mask(p) for p in cut_parts(mask, combo)]
         if all(p.any() for p in parts):
             combos.append(combo)
             crops.extend(parts)
     if not combos:
         return None
-    values, _, _ = _digit_values(score(batch_to_mnist(crops)), crops)
+    values, _, _ = digit_values(score(batch_to_mnist(crops)), crops)
     return combos[int(np.argmax(values.reshape(len(combos), -1).sum(axis=1)))]
 
 

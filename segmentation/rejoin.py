@@ -20,7 +20,7 @@ from pipeline.results import Box
 from .geometry import overlap, paste
 from .marks import Component
 from .normalize import batch_to_mnist
-from .touching import Scorer, _digit_values, _tight, digit_width, prior
+from .touching import Scorer, digit_values, digit_width, prior, tight_mask
 
 REJOIN_X_OVERLAP = 0.3  # shared x-range / narrower width at least
 MAX_UNION_WIDTH = 1.6   # union width / expected digit width at most
@@ -62,8 +62,8 @@ def rejoin_broken(strings: list[list[Component]], heights: list[float], small: l
     if not pairs:
         return strings
     joined = [union(a, b) for _, a, b, _ in pairs]
-    crops = [_tight(c.mask) for _, a, b, _ in pairs for c in (a, b)] + [_tight(j.mask) for j in joined]
-    values = _digit_values(score(batch_to_mnist(crops)), crops)[0]
+    crops = [tight_mask(c.mask) for _, a, b, _ in pairs for c in (a, b)] + [tight_mask(j.mask) for j in joined]
+    values = digit_values(score(batch_to_mnist(crops)), crops)[0]
     apart, together = values[:2 * len(pairs)].reshape(-1, 2).sum(axis=1), values[2 * len(pairs):]
     out = [list(string) for string in strings]
     used: set[int] = set()

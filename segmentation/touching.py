@@ -252,7 +252,8 @@ def crop_part(mask: np.ndarray, box: Box) -> Component | None:
                      mask[y0:y1, x0:x1].copy())
 
 
-def _tight(mask: np.ndarray) -> np.ndarray:
+def tight_mask(mask: np.ndarray) -> np.ndarray:
+    """``mask`` cropped to its ink (unchanged when it has none)."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] if len(rows) else mask
@@ -303,7 +304,7 @@ def maybe_pair(component: Component, line_height: float) -> bool:
     return h >= 0.6 * line_height and w >= PAIR_ASPECT * h
 
 
-def _digit_values(probs: np.ndarray, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def digit_values(probs: np.ndarray, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From the classifier's probabilities for ``crops``: each crop's log top-digit
     probability, less its shape penalty; whether it is read as no digit at all (the last
     class, '?', on top); and its top digit."""
@@ -362,9 +363,9 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, cuts)]
                 decided[(s, c)] = [p for p in pieces if p is not None]
     if wide:
-        whole_crops = [_tight(comp.mask) for _, _, comp, _ in wide]
+        whole_crops = [tight_mask(comp.mask) for _, _, comp, _ in wide]
         whole_probs = np.asarray(score(batch_to_mnist(whole_crops)))
-        whole, unread, whole_label = _digit_values(whole_probs, whole_crops)
+        whole, unread, whole_label = digit_values(whole_probs, whole_crops)
         for (_, _, comp, _), crop, probs in zip(wide, whole_crops, whole_probs):
             if crop.shape == comp.mask.shape:  # scored as it stands: kept unless it is cut
                 comp.scores = probs
@@ -383,10 +384,10 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             start, counts = len(crops), []
             for cuts in options:
                 parts = cut_parts(comp.mask, cuts)
-                crops.extend(_tight(p) for p in parts)
+                crops.extend(tight_mask(p) for p in parts)
                 counts.append(len(parts))
             jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits)))
-        parts_value, _, parts_label = _digit_values(score(batch_to_mnist(crops)), crops) if crops \
+        parts_value, _, parts_label = digit_values(score(batch_to_mnist(crops)), crops) if crops \
             else (np.zeros(0), None, np.zeros(0, int))
         for s, c, whole_value, label, job in jobs:
             comp = job.component
