@@ -27,7 +27,7 @@ from pipeline.results import Box
 from segmentation.components import stroke_width
 from segmentation.normalize import batch_to_mnist
 from segmentation.segment import Component, segment_page
-from segmentation.touching import (MAX_CANDIDATES, candidate_columns, cut_parts, digit_values, min_ink_path,
+from segmentation.touching import (MAX_CANDIDATES, candidate_columns, cut_parts, cuts_at, digit_values,
                                    tight_mask)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -317,17 +317,15 @@ def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: S
     positions are tried as straight cuts and as minimum-ink paths, and a straight cut at the
     divider itself; every combination is scored in one batch. None when none leaves ink in
     every part."""
-    h, w = mask.shape
-    stroke = stroke_width(mask)
-    columns = candidate_columns(mask, len(dividers) + 1, stroke)
-    reach = max(2, int(0.25 * h))
+    w = mask.shape[1]
+    columns = candidate_columns(mask, len(dividers) + 1, stroke_width(mask))
     options = []
     for divider in dividers:
         near = [c for c in columns if abs(c - divider) <= CUT_REACH * pitch] + [int(round(divider))]
         cuts = {}
         for x0 in near:
             if 0 < x0 < w:
-                for cut in (np.full(h, x0, np.int64), min_ink_path(mask, x0, reach)):
+                for cut in cuts_at(mask, x0):
                     cuts[cut.tobytes()] = cut
         options.append(list(cuts.values())[:2 * MAX_CANDIDATES])
     combos, crops = [], []
@@ -347,7 +345,7 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
     """One component per written cell of a comb, left to right. Each ink component goes whole
     to the cell holding most of it: a digit crossing a divider stays one digit. A component at
     least SPLIT_WIDTH cells wide with SPLIT_SHARE of its ink in a cell that has no ink of its
-    own is digits touching across the divider: with ``score`` (the classifier), two digits are
+    own is digits touching across the divider: with ``score`` (the classifier), they are
     cut where the parts read best near the dividers (:func:`_scored_cuts`; up to three cells);
     otherwise near each divider where ink is least."""
     crop, mask = ink.crop, ink.mask

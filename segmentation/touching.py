@@ -160,6 +160,13 @@ def _plausible(parts: list[np.ndarray], total: int) -> bool:
     return True
 
 
+def cuts_at(mask: np.ndarray, x0: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two cuts tried at column ``x0``: straight down, and the minimum-ink path from it
+    (within a quarter of the mask's height either side)."""
+    h = mask.shape[0]
+    return np.full(h, x0, np.int64), min_ink_path(mask, x0, max(2, int(0.25 * h)))
+
+
 def segmentations(mask: np.ndarray, stroke: float, with_three: bool) -> list[list[np.ndarray]]:
     """Candidate splittings of ``mask`` into 2 (and 3) plausible parts, each a list of cuts.
     Cuts through more than MAX_CROSSINGS strokes are not tried; three-part splittings combine
@@ -167,14 +174,13 @@ def segmentations(mask: np.ndarray, stroke: float, with_three: bool) -> list[lis
     with the square of the paths)."""
     h, w = mask.shape
     total = int(mask.sum())
-    reach = max(2, int(0.25 * h))
     out: list[list[np.ndarray]] = []
     seen: set[bytes] = set()
     paths = []
     for x0 in candidate_columns(mask, 3 if with_three else 2, stroke):
-        path = min_ink_path(mask, x0, reach)
+        straight, path = cuts_at(mask, x0)
         paths.append(path)
-        for cut in (np.full(h, x0, np.int64), path):
+        for cut in (straight, path):
             key = cut.tobytes()
             if key in seen or strokes_crossed(mask, cut) > MAX_CROSSINGS:
                 continue
