@@ -2,7 +2,7 @@
 pieces, box corners and specks, each normalised with ``to_mnist`` like a real crop.
 
 Shapes that genuinely look like digits are left out on purpose (O/o/D/Q/C/c/U/u/n ~ 0, I/l/i/j/J ~ 1,
-Z/z ~ 2, S/s ~ 5, b/G ~ 6, B ~ 8, g/q/a ~ 9, vertical line pieces ~ 1, a box corner like a 7):
+Z/z and a question mark ~ 2, S/s ~ 5, b/G ~ 6, B ~ 8, g/q/a ~ 9, vertical line pieces ~ 1, a box corner like a 7):
 teaching the model that a '1'-shaped stroke is "not a digit" would cost real digits.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from segmentation.normalize import to_mnist
 
 LETTERS = "AEFHKMNPRVWXYefhkmprtvwxy"
-SYMBOLS = "#%&*+=@<>?"
+SYMBOLS = "#%&*+=@<>"  # no '?': a printed question mark is what a curled '2' or '0' looks like
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX,
          cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX_SMALL,
          cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX)
