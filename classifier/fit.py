@@ -110,14 +110,15 @@ def budget_clock() -> float:
 class TimeBudget(keras.callbacks.Callback):
     """Keeps fitting within ``seconds`` of :func:`budget_clock` from ``started``: when the epochs
     left would overrun the budget, the cosine schedule is compressed to end at the last
-    affordable epoch (so the run still finishes with a low learning rate). On a machine fast
-    enough for all epochs it changes nothing, and the run stays reproducible."""
+    affordable epoch (so the run still finishes with a low learning rate); re-planned after every
+    epoch, never beyond ``epochs``. On a machine fast enough for all epochs it changes nothing,
+    and the run stays reproducible."""
 
     def __init__(self, seconds: float, schedule: WarmupCosine, steps: int, epochs: int,
                  started: float) -> None:
         super().__init__()
         self.seconds, self.schedule, self.steps = seconds, schedule, steps
-        self.planned, self.started = epochs, started
+        self.epochs, self.planned, self.started = epochs, epochs, started
         self.epoch_start, self.durations = started, []
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -126,10 +127,14 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         now, done = budget_clock(), epoch + 1
         self.durations.append(now - self.epoch_start)
-        per_epoch = float(np.mean(self.durations[-2:]))
+        # The first epoch also traces the graph and starts the augmentation worker: once a
+        # second one is timed it no longer counts, and the plan may grow back (up to the
+        # epochs asked for) when later epochs are faster.
+        per_epoch = float(np.mean(self.durations[1:][-2:] or self.durations))
         affordable = done + int((self.seconds - (now - self.started)) // per_epoch)
-        if affordable < self.planned:
-            self.planned = max(done, affordable)
+        planned = min(self.epochs, max(done, affordable))
+        if planned != self.planned:
+            self.planned = planned
             self.schedule.total.assign(float(self.planned * self.steps))
             print(f"time budget: {per_epoch:.0f} s/epoch, schedule now ends at epoch {self.planned}")
         if done >= self.planned:
