@@ -23,7 +23,7 @@ TARGET_ERROR = 0.001   # accepted-digit error aimed for on validation
 MAX_REJECT = 0.015     # flag at most this share of validation digits (margin under the 2% goal)
 SUMMARIES = {
     "mlp": "dense 512-256 with dropout",
-    "cnn": "conv16-conv32-pool-conv64-conv64-pool-dense128 (3x3 valid convs, batch norm, dropout)",
+    "cnn": "conv32-conv32-pool-conv64-conv64-pool-dense128 (3x3 valid convs, batch norm, dropout)",
     "deep": "2x(conv-conv-strided conv5) 32/64 + conv128, batch norm, dropout",
 }
 

@@ -15,7 +15,9 @@ neighbours on the same line have:
   one is a gap in a thin or faint stroke, wherever it lies;
 * two small pieces one above the other (each at most SMALL_PIECE of their union's height, such
   as the top hook and the base of a '2' whose faint diagonal was lost) count as stacked with
-  less x-overlap (SMALL_X_OVERLAP): the stacked checks (gap, stroke continuing, height) decide.
+  less x-overlap (SMALL_X_OVERLAP): the stacked checks (gap, stroke continuing, height) decide;
+  touching (within about a pen width) they join without a continuing stroke when together
+  they are as tall as their neighbours (MIN_FILL).
 
 Small compact marks low beside a digit are never joined: those are full stops and commas; nor
 are short bars at mid-height beside a digit: those are dashes.
@@ -37,6 +39,7 @@ MIN_CONTAINED = 0.85      # narrower x-range inside the wider one, side pieces
 MAX_SIDE_DISTANCE = 0.15  # pixel distance / union height, side pieces
 MAX_HEIGHT = 1.35         # union height / neighbours' median height
 MAX_ASPECT = 1.6          # union width / union height
+MIN_FILL = 0.8            # union height / line height at least, two small stacked pieces touching
 CLOSE_SMALL = 0.6         # smaller piece height / line height at most, close pieces
 CLOSE_DISTANCE = 1.5      # pixel distance / pen width at most, close pieces
 MAX_ALONE_ASPECT = 4.0    # union height / width when there is no neighbour to compare with
@@ -172,6 +175,11 @@ def _joins(lab: Labeled, a: int, b: int, union: tuple, boxes: np.ndarray,
     line = ref if ref is not None else union[3]
     if rule == "stacked":
         if vgap <= MAX_STACK_GAP * union[3] and _continues(lab, a, b, scale, vgap):
+            return True
+        # Two small pieces touching one above the other that only together stand as tall as
+        # their neighbours: one digit whose joint was too faint to bind them (a '5' whose bowl
+        # starts a stroke's length away from its stem), not two digits or marks.
+        if both_small and vgap <= close and ref is not None and union[3] >= MIN_FILL * ref:
             return True
     elif rule == "side":
         narrow, wide = (ba, bb) if ba[2] <= bb[2] else (bb, ba)

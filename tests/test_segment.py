@@ -168,6 +168,33 @@ def test_four_with_its_stem_detached_is_rejoined():
     assert TemplateScorer(SIMPLEX, 2.0, 3).read([c.mask for c in strings[0]]) == "41"
 
 
+def _five_with_its_bowl_apart() -> np.ndarray:
+    """A '5' 31 px tall in two pieces, one above the other: the bar and stem, and the bowl
+    starting ~12 px right of where the stem ends (a faint joint lost; no stroke continues
+    across the gap, so only their sizes say they belong together)."""
+    m = np.zeros((31, 23), np.uint8)
+    cv2.polylines(m, [np.array([[20, 2], [8, 2], [3, 4], [2, 13]])], False, 1, 3)
+    cv2.polylines(m, [np.array([[16, 15], [20, 18], [20, 25], [15, 29], [4, 28]])], False, 1, 3)
+    return m.astype(bool)
+
+
+def test_five_whose_bowl_starts_away_from_its_stem_is_rejoined():
+    five = _five_with_its_bowl_apart()
+    n, _ = cv2.connectedComponents(five.view(np.uint8), connectivity=8)
+    assert n - 1 == 2
+    one = glyph("1", SIMPLEX, 1.5, 3)
+    ink = blank()
+    x = 40
+    for g in (one, five, one):
+        paste(ink, g, x, 60 + five.shape[0] - g.shape[0])
+        x += g.shape[1] + 8
+    strings = segment_page(ink, None)
+    check_invariants(ink, strings)
+    assert [len(s) for s in strings] == [3]
+    ys, xs = np.nonzero(five)
+    assert (strings[0][1].box.w, strings[0][1].box.h) == (np.ptp(xs) + 1, np.ptp(ys) + 1)  # whole
+
+
 def test_adjacent_digits_are_not_merged():
     ink = blank()
     x = 40
