@@ -45,18 +45,16 @@ def _start_worker(images: np.ndarray) -> None:
     cv2.setNumThreads(1)
 
 
-def augmented_chunk(images: np.ndarray, order: np.ndarray, batch_size: int, seed: int, epoch: int,
-                    chunk: int, config: AugmentConfig | None = None) -> np.ndarray:
+def augmented_chunk(images: np.ndarray, order: np.ndarray, seed: int, epoch: int, chunk: int,
+                    config: AugmentConfig | None = None) -> np.ndarray:
     """The augmented images of one chunk: ``order``'s indices (already this chunk's), in order,
     augmented with the randomness of ``(seed, epoch, chunk)``."""
-    rng = np.random.default_rng([seed, epoch, chunk])
-    return np.concatenate([augment_batch(images[order[i: i + batch_size]], rng, config)
-                           for i in range(0, len(order), batch_size)])
+    return augment_batch(images[order], np.random.default_rng([seed, epoch, chunk]), config)
 
 
-def _chunk_in_worker(order: np.ndarray, batch_size: int, seed: int, epoch: int, chunk: int,
+def _chunk_in_worker(order: np.ndarray, seed: int, epoch: int, chunk: int,
                      config: AugmentConfig | None) -> np.ndarray:
-    return augmented_chunk(_images, order, batch_size, seed, epoch, chunk, config)
+    return augmented_chunk(_images, order, seed, epoch, chunk, config)
 
 
 def epoch_order(count: int, seed: int, epoch: int) -> np.ndarray:
@@ -86,14 +84,14 @@ def augmented_chunks(images: np.ndarray, labels: np.ndarray, batch_size: int, se
         return
     if workers <= 0:
         for epoch, chunk, index in jobs():
-            yield augmented_chunk(images, index, batch_size, seed, epoch, chunk, config), labels[index]
+            yield augmented_chunk(images, index, seed, epoch, chunk, config), labels[index]
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                              initargs=(images,)) as pool:
         pending: deque = deque()
         for epoch, chunk, index in jobs():
-            pending.append((pool.submit(_chunk_in_worker, index, batch_size, seed, epoch, chunk, config), index))
+            pending.append((pool.submit(_chunk_in_worker, index, seed, epoch, chunk, config), index))
             if len(pending) < AHEAD * workers:
                 continue
             future, done_index = pending.popleft()
