@@ -67,14 +67,13 @@ def augmented_chunks(images: np.ndarray, labels: np.ndarray, batch_size: int, se
     """Endless iterator of ``(x, y)`` chunks of up to CHUNK_BATCHES batches, epoch after epoch
     (a chunk never spans two epochs; its length is a multiple of ``batch_size`` except at the
     end of an epoch); augmented in ``workers`` processes (0: in this process)."""
-    steps = steps_per_epoch(len(images), batch_size)
     span = CHUNK_BATCHES * batch_size
 
     def jobs():  # (epoch, chunk, indices) forever
         epoch = 0
         while True:
             order = epoch_order(len(images), seed, epoch)
-            for chunk, start in enumerate(range(0, steps * batch_size, span)):
+            for chunk, start in enumerate(range(0, len(images), span)):
                 yield epoch, chunk, order[start: start + span]
             epoch += 1
 
