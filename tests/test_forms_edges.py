@@ -182,3 +182,17 @@ def test_straight_one_from_line_to_line_among_shorter_digits_is_read(comb):
     assert all(m.box.x > x and m.box.right < x + w for m in marks[0])  # no frame piece
     result = read_page(page, DigitClassifier(), ReadOptions(overlays=False, flagged_crops=False))
     assert [s.text for s in result.strings] == ["01707"]
+
+
+def test_running_quantile_equals_numpy_percentile_of_each_window():
+    from forms.frame_lines import _running_quantile
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(3, 200))
+        values = rng.integers(0, int(rng.integers(1, 30)), n)
+        window = min(2 * int(rng.integers(1, 40)) + 1, n - (1 - n % 2))
+        padded = np.pad(values.astype(np.float32), window // 2, mode="reflect")
+        windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+        for q in (25, 75):
+            np.testing.assert_array_equal(_running_quantile(values, window, q), np.percentile(windows, q, axis=1))
