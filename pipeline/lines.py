@@ -201,23 +201,20 @@ def _median_row_widths(mask: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.nda
                        h: np.ndarray) -> np.ndarray:
     """For each box (arrays x, y, w, h; h >= 1), the median over its rows of the nonzero pixels
     of ``mask`` in that row of the box (as ``np.median`` gives it), all boxes at once."""
-    height, width = mask.shape
-    along = np.zeros((height, width + 1), np.int32)  # running count of nonzero pixels per row
-    np.cumsum(mask > 0, axis=1, dtype=np.int32, out=along[:, 1:])
+    total = _integral(mask)
     box = np.repeat(np.arange(len(h)), h)  # box of every (box, row) pair
     starts = np.cumsum(h) - h
     rows = y[box] + np.arange(int(h.sum())) - starts[box]
-    widths = along[rows, (x + w)[box]] - along[rows, x[box]]
+    right, left = (x + w)[box], x[box]
+    widths = (total[rows + 1, right] - total[rows, right]) - (total[rows + 1, left] - total[rows, left])
     widths = widths[np.lexsort((widths, box))]  # sorted within each box
     return (widths[starts + (h - 1) // 2] + widths[starts + h // 2]) / 2
 
 
 def _integral(mask: np.ndarray) -> np.ndarray:
-    """Integral image of the nonzero pixels of ``mask`` (sums above-left), for :func:`_any_in`."""
-    height, width = mask.shape
-    total = np.zeros((height + 1, width + 1), np.int32)
-    np.cumsum(np.cumsum(mask > 0, axis=0, dtype=np.int32), axis=1, out=total[1:, 1:])
-    return total
+    """Integral image (int32, one row and column larger) of the nonzero pixels of ``mask`` (sums
+    above-left), for :func:`_any_in`. OpenCV's is several times faster than two numpy cumsums."""
+    return cv2.integral((np.asarray(mask) > 0).view(np.uint8), sdepth=cv2.CV_32S)
 
 
 def _any_in(total: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,

@@ -380,3 +380,22 @@ def test_faint_ruling_line_does_not_join_a_dot_to_a_digit():
     _, labels = cv2.connectedComponents(binarize(page).astype(np.uint8))
     assert labels[598, 600] != 0 and labels[585, 614] != 0
     assert labels[598, 600] != labels[585, 614]
+
+
+@pytest.mark.parametrize("dots", [3, 400])  # a byte lookup table up to 256 labels, np.take beyond
+def test_bridge_faint_keeps_exactly_the_candidates_connected_to_kept_ink(dots):
+    from pipeline.binarize import bridge_faint
+
+    found = np.zeros((200, 400), np.uint8)
+    centres = [(5 + 10 * (i % 39), 5 + 10 * (i // 39)) for i in range(dots)]
+    for x, y in centres:
+        cv2.rectangle(found, (x - 2, y - 2), (x + 2, y + 2), 255, -1)
+    kept = np.zeros_like(found)
+    anchored = centres[::2]  # every other dot has a kept (core) pixel
+    for x, y in anchored:
+        kept[y, x] = 255
+    out = bridge_faint(kept, found, found.copy(), run=50, reach=8)
+    for i, (x, y) in enumerate(centres):
+        assert out[y - 2:y + 3, x - 2:x + 3].all() == (i % 2 == 0)
+        assert not out[y - 2:y + 3, x - 2:x + 3].any() == (i % 2 == 1)
+    assert out.dtype == np.uint8 and set(np.unique(out)) <= {0, 255}
