@@ -3,13 +3,13 @@ classifier (the reverse of :mod:`segmentation.touching`).
 
 A faint or broken stroke can leave a digit in two pieces side by side ('0' as two arcs, a '9'
 whose stem lost its loop) that :mod:`segmentation.merge` does not join, since two slanted
-digits overlap in x just as much. Here neighbours in a string whose x-ranges overlap by at
-least REJOIN_X_OVERLAP of the narrower one, not both of full height, and whose union is at most
-MAX_UNION_WIDTH expected digit widths wide (a wide '0' in two arcs is ~1.5) and MAX_UNION_HEIGHT
-line heights tall, are scored apart and together, with the same values as the touching-digit splitter
-(log top-digit probability less shape penalty, plus the prior on the digit count given the
-width). They are joined when together they beat apart by REJOIN_MARGIN. One score call per
-page, and none when there is no such pair.
+digits overlap in x just as much. Here neighbours in a string, not both of full height, whose
+union is at most MAX_UNION_WIDTH expected digit widths wide (a wide '0' in two arcs is ~1.5) and
+MAX_UNION_HEIGHT line heights tall, are scored apart and together (the pieces need not share a
+column: a '0' broken at top and bottom leaves a gap between its arcs), with the same values as
+the touching-digit splitter (log top-digit probability less shape penalty, plus the prior on the
+digit count given the width). They are joined when together they beat apart by REJOIN_MARGIN.
+One score call per page, and none when there is no such pair.
 """
 from __future__ import annotations
 
@@ -17,12 +17,11 @@ import numpy as np
 
 from pipeline.results import Box
 
-from .geometry import overlap, paste
+from .geometry import paste
 from .marks import Component
 from .normalize import batch_to_mnist
 from .touching import Scorer, digit_values, digit_width, prior, tight_mask
 
-REJOIN_X_OVERLAP = 0.3  # shared x-range / narrower width at least
 MAX_UNION_WIDTH = 1.6   # union width / expected digit width at most
 MAX_UNION_HEIGHT = 1.3  # union height / line height at most
 FULL = 0.85             # a piece this tall (x line height) is a digit's full height
@@ -36,13 +35,10 @@ def union(a: Component, b: Component) -> Component:
 
 
 def _candidate(a: Component, b: Component, height: float, width: float) -> bool:
-    shared = overlap(a.box.x, a.box.right, b.box.x, b.box.right)
-    if shared < REJOIN_X_OVERLAP * min(a.box.w, b.box.w):
-        return False
     box: Box = a.box.union(b.box)
     if box.w > MAX_UNION_WIDTH * width or box.h > MAX_UNION_HEIGHT * height:
         return False
-    # Two full-height marks overlapping in x are two slanted digits, not one broken one.
+    # Two full-height marks are two digits (slanted ones overlap in x), not one broken one.
     return not (a.box.h >= FULL * height and b.box.h >= FULL * height)
 
 

@@ -68,3 +68,26 @@ def test_small_marks_and_no_scorer_leave_strings_alone():
     arcs = pieces(broken_zero())
     assert rejoin_broken([arcs], [34.0], [set()], None) == [arcs]
     assert rejoin_broken([arcs], [34.0], [{id(arcs[1])}], loop_reader) == [arcs]
+
+
+def open_zero() -> np.ndarray:
+    """A ring broken at the top and bottom left: a tall left arc and a shorter right one that
+    share no column."""
+    r = ring(24, 34)
+    h, w = r.shape
+    yy, xx = np.mgrid[:h, :w]
+    angle = np.degrees(np.arctan2(-(yy - h / 2), xx - w / 2)) % 360
+    r[((angle > 40) & (angle < 100)) | ((angle > 240) & (angle < 300))] = False
+    return r
+
+
+def test_zero_broken_into_arcs_with_a_gap_between_them_is_joined():
+    arcs = pieces(open_zero())
+    assert len(arcs) == 2
+    left, right = sorted(arcs, key=lambda c: c.box.x)
+    assert left.box.right <= right.box.x  # no shared column
+    whole = pieces(ring(24, 34), x=160)
+    (string,) = rejoin_broken([arcs + whole], [34.0], [set()], loop_reader)
+    assert len(string) == 2
+    joined = min(string, key=lambda c: c.box.x)
+    assert joined.mask.sum() == open_zero().sum()
