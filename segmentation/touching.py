@@ -8,11 +8,12 @@ per row, so it follows slanted joins the way a drop-fall path does). Candidate s
 into 2 or 3 parts, and the component left whole, are normalised and scored (two batches per
 page: the wholes, then the parts of the components a split could still win). Each option is
 worth the sum of its parts' log top-digit probabilities, plus a prior on the number of digits
-given the width (SLOPE per expected digit width, even at EVEN_AT), minus CROSS_COST per extra
-stroke a cut passes through and SHAPE_COST per part whose digit does not fit its shape (a '1'
-spread out like two digits, a sliver read as an '8'). The best option wins; when the winner
-leads an option that reads other digits (the whole versus a split, or another cut) by less
-than DOUBT_MARGIN, its components are marked ``doubtful``. Without a scorer, components at least
+given the width (SLOPE per expected digit width, even at EVEN_AT; for a narrow component read
+whole as no digit, a '1' in a split's reading counts as ONE_WIDTH of a digit), minus
+CROSS_COST per extra stroke a cut passes through and SHAPE_COST per part whose digit does not
+fit its shape (a '1' spread out like two digits, a sliver read as an '8'). The best option
+wins; when the winner leads an option that reads other digits (the whole versus a split, or
+another cut) by less than DOUBT_MARGIN, its components are marked ``doubtful``. Without a scorer, components at least
 TWO_NO_SCORE expected digit widths wide are cut at the deepest valleys near the even positions.
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
@@ -55,6 +56,7 @@ ONE_SPREAD = 0.15    # a '1' spreading more than this (x std / height, deslanted
 OTHER_SPREAD = 0.07  # other digits spreading less than this are slivers
 SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its crop
 DOUBT_MARGIN = 0.5   # log-probability lead over any option reading other digits below which it is doubtful
+ONE_WIDTH = 0.5      # a written '1' is about half as wide as other digits (split readings of narrow pairs)
 # How much wider than a typical digit each class is written (median width/height of MNIST training
 # digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
 # one and a half digits is still one digit. Narrower classes ('6', '9': 0.875) and the '1' (judged
@@ -280,6 +282,12 @@ def prior(parts: int, digits: float) -> float:
     return SLOPE * sum(digits - (k - 2) - EVEN_AT for k in range(2, parts + 1))
 
 
+def split_width(digits: float, reading: tuple[int, ...]) -> float:
+    """The width ``digits`` (in expected digit widths) of a component as the prior of a split
+    reading ``reading`` sees it: a '1' takes ONE_WIDTH of a digit's width."""
+    return digits * len(reading) / sum(ONE_WIDTH if k == 1 else 1.0 for k in reading)
+
+
 def digit_width(string: list[Component], height: float) -> float:
     """Expected width (px) of one digit in a string: the median width of its ordinary digits
     (neither '1'-thin nor wide), blended half and half with DIGIT_ASPECT x height (few digits
@@ -401,9 +409,12 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             pos = job.start
             for o, n in enumerate(job.counts, 1):
                 crossings = sum(max(0, strokes_crossed(comp.mask, cut) - 1) for cut in job.options[o])
-                values.append(float(parts_value[pos:pos + n].sum()) + prior(n, job.digits)
-                              - CROSS_COST * crossings)
-                readings.append(tuple(int(k) for k in parts_label[pos:pos + n]))
+                reading = tuple(int(k) for k in parts_label[pos:pos + n])
+                # A narrow mark read as no digit, cut into a '1' and another digit ('61', '13'):
+                # the pair is only about one and a half digits wide.
+                digits = split_width(job.digits, reading) if (s, c) in narrow else job.digits
+                values.append(float(parts_value[pos:pos + n].sum()) + prior(n, digits) - CROSS_COST * crossings)
+                readings.append(reading)
                 pos += n
             choice = int(np.argmax(values))  # ties: the first, i.e. whole
             doubtful = _close_call(values, readings, choice)

@@ -171,6 +171,25 @@ def test_narrow_pair_read_as_no_digit_is_cut():
     assert_partition(ink, strings)
 
 
+def test_narrow_pair_with_a_one_is_cut_even_when_the_whole_reads_partly_as_a_digit():
+    # '01' read whole mostly as no digit but 20% '4': the split '0' '1' must beat that although
+    # the pair is barely wider than one digit (a '1' is half a digit's width).
+    def reader(crops):
+        probs = shape_reader(crops)
+        unread = probs[:, 10] > 0.5
+        probs[unread, 10], probs[unread, 4] = 0.79, 0.2
+        return probs
+
+    zero, one = ring(22, 44), np.ones((44, 5), bool)
+    pair = np.zeros((44, 26), bool)
+    paste(pair, zero, 0, 0)
+    paste(pair, one, 21, 0)
+    ink = page_with(ring(22, 44), pair, ring(22, 44), gap=25)
+    strings = segment_page(ink, reader)
+    assert [len(s) for s in strings] == [4]
+    assert_partition(ink, strings)
+
+
 def test_narrow_digit_read_as_a_digit_is_not_cut():
     calls = []
 
