@@ -13,8 +13,9 @@ whole as no digit, a '1' in a split's reading counts as ONE_WIDTH of a digit), m
 CROSS_COST per extra stroke a cut passes through and SHAPE_COST per part whose digit does not
 fit its shape (a '1' spread out like two digits, a sliver read as an '8'). The best option
 wins; when the winner leads an option that reads other digits (the whole versus a split, or
-another cut) by less than DOUBT_MARGIN, its components are marked ``doubtful``. Without a scorer, components at least
-TWO_NO_SCORE expected digit widths wide are cut at the deepest valleys near the even positions.
+another cut) by less than DOUBT_MARGIN, its components are marked ``doubtful``. Without a
+scorer, components at least TWO_NO_SCORE expected digit widths wide are cut at the deepest
+valleys near the even positions.
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
