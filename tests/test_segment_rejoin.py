@@ -30,14 +30,21 @@ def pieces(mask: np.ndarray, x: int = 100, y: int = 50) -> list[Component]:
     return out
 
 
-def broken_zero() -> np.ndarray:
-    """A ring with two gaps (top right, bottom left): two arcs overlapping in x."""
+def broken_ring(*gaps: tuple[float, float]) -> np.ndarray:
+    """A ring with its ink removed between each pair of angles (degrees, counter-clockwise
+    from the right)."""
     r = ring(24, 34)
     h, w = r.shape
     yy, xx = np.mgrid[:h, :w]
     angle = np.degrees(np.arctan2(-(yy - h / 2), xx - w / 2)) % 360
-    r[((angle > 35) & (angle < 60)) | ((angle > 215) & (angle < 240))] = False
+    for start, end in gaps:
+        r[(angle > start) & (angle < end)] = False
     return r
+
+
+def broken_zero() -> np.ndarray:
+    """A ring with two gaps (top right, bottom left): two arcs overlapping in x."""
+    return broken_ring((35, 60), (215, 240))
 
 
 def test_broken_zero_is_joined():
@@ -73,12 +80,7 @@ def test_small_marks_and_no_scorer_leave_strings_alone():
 def open_zero() -> np.ndarray:
     """A ring broken at the top and bottom left: a tall left arc and a shorter right one that
     share no column."""
-    r = ring(24, 34)
-    h, w = r.shape
-    yy, xx = np.mgrid[:h, :w]
-    angle = np.degrees(np.arctan2(-(yy - h / 2), xx - w / 2)) % 360
-    r[((angle > 40) & (angle < 100)) | ((angle > 240) & (angle < 300))] = False
-    return r
+    return broken_ring((40, 100), (240, 300))
 
 
 def test_zero_broken_into_arcs_with_a_gap_between_them_is_joined():
