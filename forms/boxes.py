@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from pipeline.lines import find_lines
 from pipeline.results import Box
+from pipeline.scale import pow2_factor
 
 MIN_SIDE = 12  # px: a hole smaller than this holds no digit
 MAX_HEIGHT = 400  # px: taller frames are page borders or panels (a field is < 1.3 in at 300 dpi)
@@ -37,6 +39,8 @@ SOLID = 0.9  # share of a cell's rows darker than paper in a column of a printed
 COVERED = 0.6  # share of each side of a hole that printed line pixels must line (before closing)
 BAND = 4  # px beside a hole searched for its frame line
 BRIDGE = 5  # x the gap closed anyway: breaks in a line this long are closed where the page is dark
+PALE_SIDE = 600  # px: frames printed lighter than ink are looked for on a page reduced to about this short side
+PALE_EDGE = 0.3  # share of a pale frame's top edge that the ink may cover (strokes crossing it), at most
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Frame:
     inner: Box
     cells: list[Box] = field(default_factory=list)
     holes: list[Box] = field(default_factory=list)  # the paper areas the printed lines enclose
+    pale: bool = False  # printed too light to be ink ("dropout" colour): absent from the ink mask
 
     @property
     def kind(self) -> str:
@@ -216,16 +221,38 @@ def _frame(holes: list[Box], outer: Box, gray: np.ndarray | None = None) -> Fram
     return Frame(outer, inner, cells or [], holes)
 
 
+def _overlap(a: Box, b: Box) -> bool:
+    return a.x < b.right and b.x < a.right and a.y < b.bottom and b.y < a.bottom
+
+
 def _contains(outer: Box, inner: Box) -> bool:
     return outer.x <= inner.x and outer.y <= inner.y and inner.right <= outer.right and inner.bottom <= outer.bottom
 
 
-def find_frames(lines: np.ndarray, gray: np.ndarray | None = None) -> list[Frame]:
-    """Boxed fields (frames and combs) in a page's mask of removed lines (bool, deskewed page
-    coordinates), top to bottom, left to right. ``gray``, the deskewed page, confirms the comb
-    dividers that crossing digits took out of the mask (without it the grid is trusted)."""
-    if lines is None or not np.any(lines):
-        return []
+def _pale_frames(gray: np.ndarray, ink: np.ndarray) -> list[Frame]:
+    """Frames printed too light to be ink (a form printed in a pale "dropout" colour for machine
+    reading): found among the lines of any shade darker than paper, kept where ``ink`` (the
+    page's ink and removed lines) holds little of their top edge. Only their place and
+    kind are wanted, so the page is reduced first (darkest pixel of each block, which keeps
+    one-pixel lines) to about PALE_SIDE: a few px of error, a fraction of the work."""
+    f = pow2_factor(min(gray.shape), PALE_SIDE)
+    small = cv2.erode(gray, np.ones((f, f), np.uint8), anchor=(0, 0))[::f, ::f] if f > 1 else gray
+    out = []
+    for frame in _frames_in(find_lines(cv2.compare(small, PAPER, cv2.CMP_LT)), small):
+        box, inner = _scaled(frame.box, f), _scaled(frame.inner, f)
+        edge = ink[max(0, box.y - f): inner.y + f, box.x: box.right]
+        if edge.size and float(edge.any(axis=0).mean()) <= PALE_EDGE:
+            out.append(Frame(box, inner, [_scaled(b, f) for b in frame.cells],
+                             [_scaled(b, f) for b in frame.holes], pale=True))
+    return out
+
+
+def _scaled(box: Box, f: int) -> Box:
+    return Box(box.x * f, box.y * f, box.w * f, box.h * f)
+
+
+def _frames_in(lines: np.ndarray, gray: np.ndarray | None) -> list[Frame]:
+    """Every frame and comb whose lines ``lines`` holds (nested ones included)."""
     bridged = _bridged(lines, gray)
     mask = _closed(bridged)
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
@@ -240,6 +267,21 @@ def find_frames(lines: np.ndarray, gray: np.ndarray | None = None) -> list[Frame
         frame = _frame(holes, Box(x, y, w, h), gray)
         if frame is not None:
             frames.append(frame)
+    return frames
+
+
+def find_frames(lines: np.ndarray, gray: np.ndarray | None = None,
+                ink: np.ndarray | None = None) -> list[Frame]:
+    """Boxed fields (frames and combs) in a page's mask of removed lines (bool, deskewed page
+    coordinates), top to bottom, left to right. ``gray``, the deskewed page, confirms the comb
+    dividers that crossing digits took out of the mask (without it the grid is trusted); with
+    ``ink`` (the page's ink mask) too, the frames printed too light to be ink are found as well
+    (:func:`_pale_frames`)."""
+    removed = lines is not None and np.any(lines)
+    frames = _frames_in(lines, gray) if removed else []
+    if gray is not None and ink is not None:
+        dark = ink | lines if removed else ink
+        frames += [p for p in _pale_frames(gray, dark) if not any(_overlap(p.box, f.box) for f in frames)]
     # A frame around other frames is a border or a panel, not a field.
     frames = [f for f in frames if not any(g is not f and _contains(f.inner, g.box) for g in frames)]
     return sorted(frames, key=lambda f: (f.box.y, f.box.x))

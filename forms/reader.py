@@ -57,9 +57,11 @@ def equal_cells(box: Box, n: int, inset: float = 0.04) -> list[Box]:
 def _field_region(spec: FieldSpec, frame: Frame | None, predicted: Box) -> Region:
     # A comb whose field needs a digit in every cell (fixed length, a date) is read expecting that.
     full = bool(spec.cells) and (spec.type == "date" or (spec.length is not None and spec.length[0] >= spec.cells))
-    if frame is None:
-        cells = equal_cells(predicted, spec.cells) if spec.cells else []
-        return Region(predicted, spec.kind, None, cells, spec, full)
+    pale = frame is not None and frame.pale  # found, but not in the ink: nothing to strip
+    if frame is None or pale:
+        box = frame.box if pale else predicted
+        cells = equal_cells(box, spec.cells) if spec.cells else []
+        return Region(box, spec.kind, None, cells, spec, full, pale)
     cells: list[Box] = []
     if spec.cells:
         # The template knows the cell count; detected cells are used when they agree.
@@ -88,11 +90,12 @@ def template_plan(gray: np.ndarray, frames: list[Frame], template: Template, pag
 
 
 def plan_page(gray: np.ndarray, lines: np.ndarray, page: int, template: Path | None = None,
-              cheque: bool = False, boxes: bool = True) -> Plan:
-    """The regions to read on a preprocessed page (``gray`` and ``lines`` in deskewed pixels)."""
+              cheque: bool = False, boxes: bool = True, ink: np.ndarray | None = None) -> Plan:
+    """The regions to read on a preprocessed page (``gray``, ``lines`` and ``ink`` in deskewed
+    pixels; with ``ink``, frames printed too light to be ink are found too)."""
     if template is None and not cheque and not boxes:
         return Plan()
-    frames = find_frames(lines, gray)
+    frames = find_frames(lines, gray, ink)
     if template is not None:
         return template_plan(gray, frames, load_template(Path(template)), page)
     plan = Plan([from_frame(f) for f in frames])

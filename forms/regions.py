@@ -61,9 +61,15 @@ class Region:
     cells: list[Box] = field(default_factory=list)
     field: FieldSpec | None = None
     full: bool = False  # every cell of the comb is written (a template field as long as its comb)
+    pale: bool = False  # framed by print too light to be ink: nothing to strip, no remnant in the ink
 
 
 def from_frame(frame: Frame, spec: FieldSpec | None = None) -> Region:
+    if frame.pale:
+        # A dropout-colour frame is not in the ink: nothing to strip, no stroke cut at a divider,
+        # so its content is read as it stands, as one string (digits overflowing a comb's cells
+        # stay whole).
+        return Region(frame.box, frame.kind, None, [], spec, pale=True)
     return Region(frame.box, frame.kind, frame, list(frame.cells), spec)
 
 
@@ -408,8 +414,9 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
     scale is then measured on all of its writing as without regions (so small print beside the
     fields stays small print), and every touching-digit cut is scored in one batch. A region's
     strings are joined into one (a field holds one string). A frame's lines were stripped here
-    by their geometry, so its ink is exempt from the page's filter of frame remnants (a '1'
-    from line to line stands taller than the other digits: ``segment_page``'s ``framed``)."""
+    by their geometry (a pale frame's were never in the ink), so its ink is exempt from the page's
+    filter of frame remnants (a '1' from line to line stands taller than the other digits:
+    ``segment_page``'s ``framed``)."""
     marks: list[list[Component]] = [comb_marks(r, ink, score) if r.cells else [] for r, ink in zip(regions, inks)]
     boxed = [i for i, (r, ink) in enumerate(zip(regions, inks)) if not r.cells and ink.mask.any()]
     if not boxed:
@@ -427,7 +434,7 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
         canvas[top: top + h, gap: gap + w] = inks[i].mask
     bottoms = np.asarray([top + inks[i].mask.shape[0] for i, top in zip(boxed, tops)])
     framed = [Box(gap, top, inks[i].mask.shape[1], inks[i].mask.shape[0])
-              for i, top in zip(boxed, tops) if regions[i].frame is not None]
+              for i, top in zip(boxed, tops) if regions[i].frame is not None or regions[i].pale]
     page: list[list[Component]] = []
     for string in segment_page(canvas, score, framed=framed):
         if string[0].box.y < height:

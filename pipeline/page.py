@@ -37,7 +37,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
                       remove_lines=options.remove_lines)
     threshold = classifier.threshold if options.threshold is None else options.threshold
     # Boxed fields and template fields are read region by region; the rest of the page as before.
-    plan = plan_page(prep.gray, prep.lines, page, options.template, options.cheque, options.boxes)
+    plan = plan_page(prep.gray, prep.lines, page, options.template, options.cheque, options.boxes, prep.ink)
     rest, inks = take_ink(prep.ink, prep.lines, plan.regions)
     candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict)
     back = invert(prep.matrix)

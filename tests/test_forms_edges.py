@@ -124,6 +124,36 @@ def test_read_page_reads_the_edge_digits():
     assert texts == {"comb": "10170741", "box": "1417"}
 
 
+@pytest.mark.parametrize("print_level", [195, 205])
+def test_frames_printed_lighter_than_ink_are_found_and_read_as_they_stand(print_level):
+    """A form printed in a pale "dropout" colour: binarisation keeps no frame line (the page's
+    line mask is empty), yet the comb and the box are found from the page, and their digits,
+    never cut by a line, are read whole: the 1s standing from edge to edge of the box too,
+    which among free writing would be taken for frame remnants."""
+    from classifier.runtime import DigitClassifier
+    from pipeline.options import ReadOptions
+    from pipeline.page import read_page
+
+    page, comb, box, *_ = form(1.0, print_level=print_level)
+    prep = preprocess(page, deskew=False)
+    assert not prep.lines.any()
+    assert find_frames(prep.lines, prep.gray) == []  # without the ink, nothing tells pale from dark
+    frames = find_frames(prep.lines, prep.gray, prep.ink)
+    assert [(f.kind, f.pale) for f in frames] == [("comb", True), ("box", True)]
+    for found, (x, y, w, h) in zip(frames, (comb, box)):
+        b = found.box
+        assert max(abs(b.x - x), abs(b.y - y), abs(b.right - x - w), abs(b.bottom - y - h)) <= 6, b
+    result = read_page(page, DigitClassifier(), ReadOptions(overlays=False, flagged_crops=False))
+    assert [(s.kind, s.text) for s in result.strings] == [("comb", "10170741"), ("box", "1417")]
+
+
+def test_frames_in_the_ink_are_not_pale():
+    page, *_ = form(1.0, print_level=120)
+    prep = preprocess(page, deskew=False)
+    frames = find_frames(prep.lines, prep.gray, prep.ink)
+    assert [(f.kind, f.pale) for f in frames] == [("comb", False), ("box", False)]
+
+
 def test_line_core_tells_line_from_stroke():
     band = np.zeros((9, 200), bool)
     band[3:6] = True                                         # a line 3 px thick...
