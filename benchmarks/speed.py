@@ -34,8 +34,9 @@ from pipeline.evaluate import evaluate  # noqa: E402
 from pipeline.executor import available_cores  # noqa: E402
 
 TARGETS = {"pages_per_s": 8.0, "pages_per_s_cpu": 8.0, "vs_tesseract": 3.0, "vs_tesseract_cpu": 3.0,
-           "digits_per_s": 5000.0, "cold_start_s": 1.5, "worker_peak_mb": 400.0, "speedup_1_to_2": 1.7}
+           "digits_per_s": 5000.0, "digits_per_s_machine": 5000.0, "cold_start_s": 1.5, "worker_peak_mb": 400.0, "speedup_1_to_2": 1.7}
 # *_cpu: from CPU seconds per page (cores / CPU s per page), the figure to trust on a shared machine.
+# digits_per_s: one core (a worker's share); digits_per_s_machine: every core, like pages/s.
 
 
 def cli_run(inputs: Path, out: Path, workers: int, extra: list[str] = (), marks=None) -> Watched:
@@ -68,18 +69,23 @@ def accuracy(results: Path, truth, found=None) -> float:
         return evaluate(results, truth_csv)["string_accuracy"]
 
 
-def classifier_throughput(n: int = 20_000, batch: int = 4096) -> float:
-    """Digits per second of DigitClassifier.predict, batched, one thread (as in a worker)."""
+def classifier_throughput(n: int = 20_000, batch: int = 4096, threads: int = 1) -> float:
+    """Digits per second of DigitClassifier.predict, batched: with one thread (as in a worker)
+    per CPU second; with more, per second on the clock (best of three runs)."""
     from classifier.runtime import DigitClassifier
 
     data = np.load(ROOT / "tests" / "fixtures" / "mnist_test_200.npz")["images"].astype(np.float32) / 255.0
     images = np.resize(data, (n, 28, 28)).astype(np.float32)
-    classifier = DigitClassifier()
+    classifier = DigitClassifier(threads=threads)
     classifier.predict(images[:batch])  # plan the interpreter for this batch size
-    started = time.process_time()
-    for i in range(0, n, batch):
-        classifier.predict(images[i: i + batch])
-    return n / (time.process_time() - started)
+    clock = time.process_time if threads == 1 else time.perf_counter
+    best = float("inf")
+    for _ in range(1 if threads == 1 else 3):
+        started = clock()
+        for i in range(0, n, batch):
+            classifier.predict(images[i: i + batch])
+        best = min(best, clock() - started)
+    return n / best
 
 
 def cold_start(image: Path, out: Path, repeat: int = 5) -> tuple[float, float]:
@@ -181,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
 
         # 3. Classifier alone.
         figures["digits_per_s"] = classifier_throughput()
-        print(f"classifier: {figures['digits_per_s']:.0f} digits/s batched, one thread  [{machine_load()}]")
+        cores = available_cores()
+        figures["digits_per_s_machine"] = classifier_throughput(threads=cores)
+        print(f"classifier: {figures['digits_per_s']:.0f} digits/s batched, one thread (per CPU second); "
+              f"{figures['digits_per_s_machine']:.0f} digits/s with {cores} threads (on the clock)  [{machine_load()}]")
 
         # 4. Cold start: a field crop, and one full page.
         crop = ROOT / "samples" / "crop_02.png"

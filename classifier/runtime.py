@@ -23,7 +23,9 @@ def sha256sum(path: Path) -> str:
 class DigitClassifier:
     """Calibrated probabilities over ('0', ..., '9', '?') for MNIST-style 28x28 crops."""
 
-    def __init__(self, model_dir: Path = DEFAULT_DIR) -> None:
+    def __init__(self, model_dir: Path = DEFAULT_DIR, threads: int = 1) -> None:
+        """``threads``: the interpreter's CPU threads (1 in a worker process, which gets one core;
+        more pays for large batches in a process that has the machine to itself)."""
         model_dir = Path(model_dir)
         model_path, card_path = model_dir / MODEL_FILE, model_dir / CARD_FILE
         for path in (model_path, card_path):
@@ -38,7 +40,7 @@ class DigitClassifier:
             raise ValueError(f"{model_path}: sha256 does not match {card_path.name}; "
                              "the model file is corrupt or does not belong to this card")
         try:
-            self._interpreter = Interpreter(model_content=content, num_threads=1)
+            self._interpreter = Interpreter(model_content=content, num_threads=threads)
         except (ValueError, RuntimeError) as err:
             raise ValueError(f"{model_path}: not a loadable LiteRT model ({err})") from err
         self.labels: tuple[str, ...] = tuple(card["labels"])

@@ -57,6 +57,11 @@ def test_more_than_one_batch(classifier, digits):
     np.testing.assert_allclose(probs[:200], probs[400:], atol=1e-5)
 
 
+def test_more_threads_give_the_same_probabilities(classifier, digits):
+    images = digits[0]
+    np.testing.assert_allclose(DigitClassifier(threads=2).predict(images), classifier.predict(images), atol=1e-5)
+
+
 def test_rejects_wrong_shape(classifier):
     with pytest.raises(ValueError, match="28, 28"):
         classifier.predict(np.zeros((3, 32, 32), np.float32))
