@@ -38,6 +38,7 @@ PAPER = 225  # grey level (pages are illumination-normalised: paper ~255) darker
 SOLID = 0.9  # share of a cell's rows darker than paper in a column of a printed divider
 COVERED = 0.6  # share of each side of a hole that printed line pixels must line (before closing)
 BAND = 4  # px beside a hole searched for its frame line
+FILLED = 0.8  # share of its loop's width a single frame's hole spans, at least
 BRIDGE = 5  # x the gap closed anyway: breaks in a line this long are closed where the page is dark
 PALE_SIDE = 600  # px: frames printed lighter than ink are looked for on a page reduced to about this short side
 PALE_EDGE = 0.3  # share of a pale frame's top edge that the ink may cover (strokes crossing it), at most
@@ -213,6 +214,10 @@ def _frame(holes: list[Box], outer: Box, gray: np.ndarray | None = None) -> Fram
         return None
     inner = Box.enclosing(holes)
     if len(holes) == 1:
+        if inner.w < FILLED * outer.w:
+            # The rest of the loop is no paper of its own (digits crossing the lines opened
+            # the other cells to the outside, or it is no field): read as free writing.
+            return None
         # One hole may still be a comb whose every divider was lost: it stays a single box.
         return Frame(outer, inner, holes=holes)
     cells = _comb_cells(holes, outer, gray)

@@ -85,6 +85,17 @@ def test_tables_borders_and_text_are_not_fields():
     assert find_frames(junk > 0) == []
 
 
+def test_loop_whose_only_hole_is_one_end_cell_is_no_frame():
+    """Digits crossing a comb's lines opened all its cells but the last to the outside: the loop
+    is no box whose inside is that cell (its other digits would be taken for frame sides)."""
+    lines = canvas()
+    comb(lines, 100, 100, 40, 56, 7)
+    lines[98:104, 110:330] = 0  # the top line gone over six cells
+    assert find_frames(lines > 0) == []
+    lines[98:104, 110:330] = 255  # closed again: a comb
+    assert [f.kind for f in find_frames(lines > 0)] == ["comb"]
+
+
 def test_ink_goes_to_its_region_whole():
     lines = canvas()
     frame(lines, 100, 100, 300, 60)
