@@ -240,6 +240,8 @@ def _pale_frames(gray: np.ndarray, ink: np.ndarray) -> list[Frame]:
     page's ink and removed lines) holds little of their top edge. Only their place and
     kind are wanted, so the page is reduced first (darkest pixel of each block, which keeps
     one-pixel lines) to about PALE_SIDE: a few px of error, a fraction of the work."""
+    if min(gray.shape) < 2 * MIN_SIDE:  # no field fits (and OpenCV takes a 1 x 1 page for a scalar)
+        return []
     f = pow2_factor(min(gray.shape), PALE_SIDE)
     small = cv2.erode(gray, np.ones((f, f), np.uint8), anchor=(0, 0))[::f, ::f] if f > 1 else gray
     out = []

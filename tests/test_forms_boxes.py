@@ -190,3 +190,9 @@ def test_line_pieces_left_in_the_ink_are_stripped():
     (mark,) = comb_marks(region, taken)
     assert mark.box.x >= 155 and mark.box.h <= 33  # the circle alone
 
+
+
+def test_pages_of_any_size_are_searched_for_pale_frames_without_error():
+    for shape in [(1, 1), (1, 3000), (3000, 1), (20, 20), (30, 3000)]:
+        gray = np.full(shape, 200, np.uint8)  # all "darker than paper"
+        assert find_frames(np.zeros(shape, bool), gray, np.zeros(shape, bool)) == []
