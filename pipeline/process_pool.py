@@ -73,16 +73,26 @@ class ProcessExecutor:
         source = iter(tasks)
         pending: dict[Future, T] = {}
         alone: deque[T] = deque()  # in flight when a worker died: each rerun on its own
+        unsent: deque[T] = deque()  # refused by a pool that broke meanwhile: never ran
         while True:
+            broken = False
             while len(pending) < (1 if alone else self.max_in_flight):
-                task = alone.popleft() if alone else next(source, _END)
+                queue = alone if alone else (unsent if unsent else None)
+                task = queue.popleft() if queue is not None else next(source, _END)
                 if task is _END:
                     break
-                pending[self.pool.submit(fn, task)] = task
-            if not pending:  # nothing left to run
+                try:
+                    pending[self.pool.submit(fn, task)] = task
+                except BrokenProcessPool:
+                    # A worker died since the last wait: its task's failure is still to come.
+                    if on_crash is None:
+                        raise
+                    (unsent if queue is None else queue).appendleft(task)  # it never ran
+                    broken = True
+                    break
+            if not pending and not broken:  # nothing left to run
                 return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
+            done, _ = wait(pending, return_when=FIRST_COMPLETED) if pending else (set(), set())
             for future in done:
                 task = pending.pop(future)
                 try:

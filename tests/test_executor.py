@@ -95,6 +95,29 @@ def test_a_task_that_kills_its_worker_is_isolated_and_the_rest_go_on():
         executor.terminate()
 
 
+def test_a_pool_that_breaks_between_results_refuses_a_task_which_still_runs_once():
+    """A worker can die after ``wait`` returned other results: the next submit is refused
+    (BrokenProcessPool from ``submit`` itself). The refused task never ran, so it is sent again
+    to the new pool, and every task gives exactly one result."""
+    executor = ProcessExecutor(2)
+    first, calls = executor.pool, []
+    submit = first.submit
+
+    def refuse_once(fn, *args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise BrokenProcessPool("a worker died")
+        return submit(fn, *args)
+
+    first.submit = refuse_once
+    try:
+        results = sorted(executor.map(square, range(8), on_crash=lambda task: -task))
+        assert results == [x * x for x in range(8)] and executor.pool is not first
+    finally:
+        executor.terminate()
+        first.shutdown(wait=False, cancel_futures=True)
+
+
 def _gone(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as handle:
