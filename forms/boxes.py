@@ -8,12 +8,18 @@ the crossing pixels back to the ink). What is not a field:
 - a loop whose holes lie in more than one row: a table or a ruled grid (ledgers), whose
   handwriting sits on the rules rather than inside cells;
 - a frame holding another frame (a cheque's border), or taller than MAX_HEIGHT;
-- holes too small to hold a digit, or far from rectangular (printed letters, curves).
+- holes too small to hold a digit, or far from rectangular (printed letters, curves);
+- a loop whose only hole is one cell at its end: digits crossing a comb's lines opened the
+  others to the outside, and taking that cell for the box would take them for its sides.
 
 A comb's cells come from an equal grid over the whole frame that agrees with the holes' sides:
 a digit crossing a divider takes it out of the line mask and merges two holes, so the divider
 the grid puts there must show as print on the page instead. A row of unequal holes (``DD | MM |
 YYYY`` boxes) is one box whose content reads across the dividers.
+
+Forms printed in a pale "dropout" colour for machine reading have no lines in the ink at all:
+their frames are looked for on the grey page instead (``pale``; their content is read as it
+stands, since no line crosses a stroke in the ink).
 """
 from __future__ import annotations
 
@@ -247,6 +253,8 @@ def _pale_frames(gray: np.ndarray, ink: np.ndarray) -> list[Frame]:
     out = []
     for frame in _frames_in(find_lines(cv2.compare(small, PAPER, cv2.CMP_LT)), small):
         box, inner = _scaled(frame.box, f), _scaled(frame.inner, f)
+        if box.h > MAX_HEIGHT + 2 * _gap(gray.shape):  # the limit in full-size px
+            continue
         edge = ink[max(0, box.y - f): inner.y + f, box.x: box.right]
         if edge.size and float(edge.any(axis=0).mean()) <= PALE_EDGE:
             out.append(Frame(box, inner, [_scaled(b, f) for b in frame.cells],
