@@ -196,3 +196,19 @@ def test_pages_of_any_size_are_searched_for_pale_frames_without_error():
     for shape in [(1, 1), (1, 3000), (3000, 1), (20, 20), (30, 3000)]:
         gray = np.full(shape, 200, np.uint8)  # all "darker than paper"
         assert find_frames(np.zeros(shape, bool), gray, np.zeros(shape, bool)) == []
+
+
+def test_a_pale_frame_is_read_as_it_stands_with_or_without_a_template():
+    from forms.boxes import Frame
+    from forms.reader import _field_region
+    from forms.template import FieldSpec
+
+    outer, inner = Box(100, 50, 300, 60), Box(103, 53, 294, 54)
+    comb_frame = Frame(outer, inner, [Box(103 + 50 * k, 53, 46, 54) for k in range(6)], pale=True)
+    region = from_frame(comb_frame)
+    assert (region.kind, region.frame, region.cells, region.pale) == ("comb", None, [], True)
+    # A template knows its comb's cells: they are kept, laid over the frame found, nothing stripped.
+    spec = FieldSpec("account", "digits", (0.1, 0.1, 0.3, 0.1), cells=6)
+    templated = _field_region(spec, comb_frame, Box(90, 40, 320, 80))
+    assert templated.box == outer and templated.frame is None and templated.pale
+    assert len(templated.cells) == 6 and all(outer.x <= c.x and c.right <= outer.right for c in templated.cells)
