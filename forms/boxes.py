@@ -240,10 +240,10 @@ def _contains(outer: Box, inner: Box) -> bool:
     return outer.x <= inner.x and outer.y <= inner.y and inner.right <= outer.right and inner.bottom <= outer.bottom
 
 
-def _pale_frames(gray: np.ndarray, ink: np.ndarray) -> list[Frame]:
+def _pale_frames(gray: np.ndarray, ink: np.ndarray, lines: np.ndarray | None) -> list[Frame]:
     """Frames printed too light to be ink (a form printed in a pale "dropout" colour for machine
-    reading): found among the lines of any shade darker than paper, kept where ``ink`` (the
-    page's ink and removed lines) holds little of their top edge. Only their place and
+    reading): found among the lines of any shade darker than paper, kept where the page's ``ink``
+    and removed ``lines`` hold little of their top edge. Only their place and
     kind are wanted, so the page is reduced first (darkest pixel of each block, which keeps
     one-pixel lines) to about PALE_SIDE: a few px of error, a fraction of the work."""
     if min(gray.shape) < 2 * MIN_SIDE:  # no field fits (and OpenCV takes a 1 x 1 page for a scalar)
@@ -255,7 +255,8 @@ def _pale_frames(gray: np.ndarray, ink: np.ndarray) -> list[Frame]:
         box, inner = _scaled(frame.box, f), _scaled(frame.inner, f)
         if box.h > MAX_HEIGHT + 2 * _gap(gray.shape):  # the limit in full-size px
             continue
-        edge = ink[max(0, box.y - f): inner.y + f, box.x: box.right]
+        window = (slice(max(0, box.y - f), inner.y + f), slice(box.x, box.right))
+        edge = ink[window] if lines is None else ink[window] | lines[window]
         if edge.size and float(edge.any(axis=0).mean()) <= PALE_EDGE:
             out.append(Frame(box, inner, [_scaled(b, f) for b in frame.cells],
                              [_scaled(b, f) for b in frame.holes], pale=True))
@@ -295,8 +296,8 @@ def find_frames(lines: np.ndarray, gray: np.ndarray | None = None,
     removed = lines is not None and np.any(lines)
     frames = _frames_in(lines, gray) if removed else []
     if gray is not None and ink is not None:
-        dark = ink | lines if removed else ink
-        frames += [p for p in _pale_frames(gray, dark) if not any(_overlap(p.box, f.box) for f in frames)]
+        pale = _pale_frames(gray, ink, lines if removed else None)
+        frames += [p for p in pale if not any(_overlap(p.box, f.box) for f in frames)]
     # A frame around other frames is a border or a panel, not a field.
     frames = [f for f in frames if not any(g is not f and _contains(f.inner, g.box) for g in frames)]
     return sorted(frames, key=lambda f: (f.box.y, f.box.x))
