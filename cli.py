@@ -145,6 +145,19 @@ def _train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _train_pairs(args: argparse.Namespace) -> int:
+    from classifier.pair_model import options_from_args, train_pairs
+
+    try:
+        card = train_pairs(options_from_args(args))
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    print(f"pair reader: {card['metrics']['test_pair_accuracy']:.2%} of {card['metrics']['test_pairs']} "
+          f"test pairs read right -> {args.out}")
+    return EXIT_OK
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; a command's heavy options (training) are only built when that command is used."""
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
@@ -152,12 +165,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _add_run_arguments(commands.add_parser("run", help="read every digit string in scanned pages"))
     _add_evaluate_arguments(commands.add_parser("evaluate", help="score a run against ground truth"))
     train = commands.add_parser("train", help="train the digit classifier (needs TensorFlow)")
+    train_pairs = commands.add_parser("train-pairs", help="train the reader of touching digit pairs (needs TensorFlow)")
     review = commands.add_parser("review", help="review flagged digits in the browser")
     export = commands.add_parser("export", help="rewrite the CSVs with the review decisions applied")
     if command == "train":
         from classifier.train import add_train_arguments
 
         add_train_arguments(train)
+    elif command == "train-pairs":
+        from classifier.pair_model import add_arguments
+
+        add_arguments(train_pairs)
     elif command in ("review", "export"):
         from review.server import add_export_arguments, add_review_arguments
 
@@ -178,7 +196,7 @@ def _export(args: argparse.Namespace) -> int:
     return export_main(args)
 
 
-HANDLERS = {"run": _run, "evaluate": _evaluate, "train": _train, "review": _review, "export": _export}
+HANDLERS = {"run": _run, "evaluate": _evaluate, "train": _train, "train-pairs": _train_pairs, "review": _review, "export": _export}
 
 
 def main(argv: list[str] | None = None) -> int:

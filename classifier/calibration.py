@@ -8,11 +8,11 @@ NOT_A_DIGIT = 10  # index of the '?' class
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of ``logits / temperature`` (numerically stable)."""
+    """Softmax of ``logits / temperature`` over the last axis (numerically stable), float64."""
     z = np.asarray(logits, np.float64) / temperature
-    z = z - z.max(axis=1, keepdims=True)
+    z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:

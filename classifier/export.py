@@ -8,12 +8,13 @@ from pathlib import Path
 import keras
 
 
-def to_tflite(model: keras.Model, path: Path) -> Path:
+def to_tflite(model: keras.Model, path: Path, input_shape: tuple[int, int] = (28, 28)) -> Path:
     """Write ``model`` (logits out, inference mode) as float32 LiteRT to ``path``; the batch
-    dimension stays dynamic so the runtime can resize it. Returns ``path``."""
+    dimension stays dynamic so the runtime can resize it. ``input_shape``: one image's
+    (height, width). Returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    signature = [keras.InputSpec(shape=(None, 28, 28), dtype="float32")]
+    signature = [keras.InputSpec(shape=(None, *input_shape), dtype="float32")]
     with tempfile.TemporaryDirectory() as tmp:
         # Keras' own LiteRT export freezes the weights into the flatbuffer.
         target = Path(tmp) / "model.tflite"

@@ -9,9 +9,13 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from classifier.calibration import softmax
+
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_FILE = "digits.tflite"
 CARD_FILE = "model_card.json"
+PAIR_MODEL_FILE = "pairs.tflite"   # classifier.pair_model writes these
+PAIR_CARD_FILE = "pairs_card.json"
 BATCH = 256  # largest batch sent to the interpreter at once
 
 
@@ -20,14 +24,10 @@ def sha256sum(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-class DigitClassifier:
-    """Calibrated probabilities over ('0', ..., '9', '?') for MNIST-style 28x28 crops."""
+class LiteRTModel:
+    """A LiteRT model checked against its card (sha256), run in batches of at most BATCH."""
 
-    def __init__(self, model_dir: Path = DEFAULT_DIR, threads: int = 1) -> None:
-        """``threads``: the interpreter's CPU threads (1 in a worker process, which gets one core;
-        more pays for large batches in a process that has the machine to itself)."""
-        model_dir = Path(model_dir)
-        model_path, card_path = model_dir / MODEL_FILE, model_dir / CARD_FILE
+    def __init__(self, model_path: Path, card_path: Path, threads: int = 1) -> None:
         for path in (model_path, card_path):
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: not found (train a model or use the shipped models/)")
@@ -43,9 +43,6 @@ class DigitClassifier:
             self._interpreter = Interpreter(model_content=content, num_threads=threads)
         except (ValueError, RuntimeError) as err:
             raise ValueError(f"{model_path}: not a loadable LiteRT model ({err})") from err
-        self.labels: tuple[str, ...] = tuple(card["labels"])
-        self.threshold: float = float(card["threshold"])
-        self.temperature: float = float(card["temperature"])
         self.card: dict = card
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
@@ -60,18 +57,52 @@ class DigitClassifier:
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output).copy()
 
+    def run(self, images: np.ndarray, shape: tuple[int, int], outputs: int) -> np.ndarray:
+        """Logits (N, ``outputs``) float32 of images (N, *``shape``)."""
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        if images.ndim != 3 or images.shape[1:] != shape:
+            raise ValueError(f"expected images of shape (N, {shape[0]}, {shape[1]}), got {images.shape}")
+        if len(images) == 0:
+            return np.zeros((0, outputs), np.float32)
+        return np.concatenate([self._run(images[i: i + BATCH]) for i in range(0, len(images), BATCH)])
+
+
+class PairReader:
+    """Calibrated digit probabilities for both digits of a touching pair (28x56 crops from
+    ``segmentation.normalize.to_pair``); see ``classifier.pair_model``."""
+
+    def __init__(self, model_dir: Path = DEFAULT_DIR, threads: int = 1) -> None:
+        model_dir = Path(model_dir)
+        self._model = LiteRTModel(model_dir / PAIR_MODEL_FILE, model_dir / PAIR_CARD_FILE, threads)
+        self.card: dict = self._model.card
+        self.temperature: float = float(self.card["temperature"])
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 56) float32 in [0, 1] -> (N, 2, 10): left and right digit probabilities."""
+        z = self._model.run(images, (28, 56), 20).reshape(-1, 2, 10)
+        return softmax(z, self.temperature).astype(np.float32)
+
+
+class DigitClassifier:
+    """Calibrated probabilities over ('0', ..., '9', '?') for MNIST-style 28x28 crops."""
+
+    def __init__(self, model_dir: Path = DEFAULT_DIR, threads: int = 1) -> None:
+        """``threads``: the interpreter's CPU threads (1 in a worker process, which gets one core;
+        more pays for large batches in a process that has the machine to itself). The pair
+        reader is loaded too when ``model_dir`` holds one (``pairs``; None otherwise)."""
+        model_dir = Path(model_dir)
+        self._model = LiteRTModel(model_dir / MODEL_FILE, model_dir / CARD_FILE, threads)
+        card = self._model.card
+        self.labels: tuple[str, ...] = tuple(card["labels"])
+        self.threshold: float = float(card["threshold"])
+        self.temperature: float = float(card["temperature"])
+        self.card: dict = card
+        self.pairs = PairReader(model_dir, threads) if (model_dir / PAIR_MODEL_FILE).is_file() else None
+
     def logits(self, images: np.ndarray) -> np.ndarray:
         """Raw (uncalibrated) logits, (N, len(labels)) float32."""
-        images = np.ascontiguousarray(images, dtype=np.float32)
-        if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
-        if len(images) == 0:
-            return np.zeros((0, len(self.labels)), np.float32)
-        return np.concatenate([self._run(images[i: i + BATCH]) for i in range(0, len(images), BATCH)])
+        return self._model.run(images, (28, 28), len(self.labels))
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N, len(labels)) calibrated probabilities."""
-        z = self.logits(images).astype(np.float64) / self.temperature
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return softmax(self.logits(images), self.temperature).astype(np.float32)

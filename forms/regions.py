@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from itertools import product
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -27,10 +26,8 @@ from pipeline.results import Box
 from segmentation.components import stroke_width
 from segmentation.normalize import batch_to_mnist
 from segmentation.segment import Component, segment_page
-from segmentation.touching import (MAX_CANDIDATES, candidate_columns, cut_parts, cuts_at, digit_values,
-                                   tight_mask)
-
-Scorer = Callable[[np.ndarray], np.ndarray]
+from segmentation.touching import (MAX_CANDIDATES, PairScorer, Scorer, candidate_columns, cut_parts, cuts_at,
+                                   digit_values, tight_mask)
 
 LINE_BAND = 2  # px either side of a printed line (beyond its measured width) kept as the line
 MARGIN = 0.5  # x frame height: how far around a frame the ink of digits crossing it is looked for
@@ -406,7 +403,7 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
 
 
 def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
-            score: Scorer | None) -> tuple[list[list[Component]], list[list[Component]]]:
+            score: Scorer | None, pairs: PairScorer | None = None) -> tuple[list[list[Component]], list[list[Component]]]:
     """(the strings of the page outside the regions, the marks of each region in reading order).
 
     Combs are cut by their grid. Every other region's ink is segmented together with the rest
@@ -420,7 +417,7 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
     marks: list[list[Component]] = [comb_marks(r, ink, score) if r.cells else [] for r, ink in zip(regions, inks)]
     boxed = [i for i, (r, ink) in enumerate(zip(regions, inks)) if not r.cells and ink.mask.any()]
     if not boxed:
-        return segment_page(rest, score), marks
+        return segment_page(rest, score, pairs=pairs), marks
     height, width = rest.shape
     gap = max(inks[i].mask.shape[0] for i in boxed) // 2 + 8
     tops, y = [], height + gap
@@ -436,7 +433,7 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
     framed = [Box(gap, top, inks[i].mask.shape[1], inks[i].mask.shape[0])
               for i, top in zip(boxed, tops) if regions[i].frame is not None or regions[i].pale]
     page: list[list[Component]] = []
-    for string in segment_page(canvas, score, framed=framed):
+    for string in segment_page(canvas, score, framed=framed, pairs=pairs):
         if string[0].box.y < height:
             page.append(string)
             continue

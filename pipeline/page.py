@@ -5,7 +5,7 @@ cluster actor; the caller writes the outputs.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
@@ -21,10 +21,14 @@ from segmentation.normalize import batch_to_mnist
 from segmentation.patterns import plausible, possible_date
 from segmentation.segment import Component
 
+if TYPE_CHECKING:
+    from classifier.runtime import PairReader
+
 
 class Classifier(Protocol):
     labels: tuple[str, ...]
     threshold: float
+    pairs: PairReader | None  # reads touching pairs whole (optional; see segmentation.touching)
 
     def predict(self, images: np.ndarray) -> np.ndarray: ...
 
@@ -39,7 +43,8 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     # Boxed fields and template fields are read region by region; the rest of the page as before.
     plan = plan_page(prep.gray, prep.lines, page, options.template, options.cheque, options.boxes, prep.ink)
     rest, inks = take_ink(prep.ink, prep.lines, plan.regions)
-    candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict)
+    pairs = getattr(classifier, "pairs", None)
+    candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict, pairs and pairs.predict)
     back = invert(prep.matrix)
 
     # Marks read as '/' are classified too: a '/' is kept only where the date it makes is a

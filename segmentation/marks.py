@@ -23,8 +23,9 @@ class Component:
     mask: np.ndarray
     separator: str | None = None
     doubtful: bool = False
-    # The classifier's probabilities for this very mask, when segmentation already asked for
-    # them (a wide component read whole and left whole): the reader need not ask again.
+    # The probabilities the reader takes for this mark, when segmentation already has them: the
+    # classifier's for a wide component read whole and left whole (no need to ask again), or,
+    # for each part of a component cut in two, those blended with the pair reader's.
     scores: np.ndarray | None = field(default=None, repr=False)
 
     @cached_property

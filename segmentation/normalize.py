@@ -11,6 +11,8 @@ import numpy as np
 
 MNIST_SIZE = 28
 MNIST_BOX = 20
+PAIR_SHAPE = (28, 56)  # (height, width) of a two-digit crop for the pair reader
+PAIR_BOX = (20, 52)    # the box a pair is fitted into: MNIST's digit height, room for two digits
 
 
 def ink_image(image: np.ndarray) -> np.ndarray:
@@ -29,6 +31,28 @@ def ink_image(image: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
+def _fitted(ink: np.ndarray, max_h: int, max_w: int, name: str) -> np.ndarray | None:
+    """The tight box around pixels of ``ink`` above 10% of its peak, scaled to fit ``max_h`` x
+    ``max_w`` keeping its aspect ratio (area interpolation when shrinking, which anti-aliases)
+    and rescaled to peak at 1; None when there is no ink."""
+    ink = ink_image(ink)
+    if ink.ndim != 2:
+        raise ValueError(f"{name} expects a 2-D image, got shape {ink.shape}")
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak <= 0.0:
+        return None
+    ys, xs = np.nonzero(ink > 0.1 * peak)
+    crop = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1] / peak
+    h, w = crop.shape
+    scale = min(max_h / h, max_w / w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    glyph = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+    # Thin pen strokes on a large digit fade when shrunk; MNIST strokes peak at full intensity.
+    glyph /= max(float(glyph.max()), 1e-6)
+    return glyph
+
+
 def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> np.ndarray:
     """One digit as a ``(size, size)`` float32 MNIST-style image, ink bright on dark in [0, 1].
 
@@ -37,22 +61,11 @@ def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> n
     pixels (area interpolation when shrinking, which anti-aliases), rescaled to peak at 1, then shifted by whole
     pixels so its centre of mass lands on the centre of the field. An empty input gives zeros.
     """
-    ink = ink_image(ink)
-    if ink.ndim != 2:
-        raise ValueError(f"to_mnist expects a 2-D image, got shape {ink.shape}")
     out = np.zeros((size, size), np.float32)
-    peak = float(ink.max()) if ink.size else 0.0
-    if peak <= 0.0:
+    glyph = _fitted(ink, box, box, "to_mnist")
+    if glyph is None:
         return out
-    ys, xs = np.nonzero(ink > 0.1 * peak)
-    crop = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1] / peak
-    h, w = crop.shape
-    scale = box / max(h, w)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    glyph = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
-    # Thin pen strokes on a large digit fade when shrunk; MNIST strokes peak at full intensity.
-    glyph /= max(float(glyph.max()), 1e-6)
+    new_h, new_w = glyph.shape
     # Centre of mass with numpy: cv2.moments reads an (n, 2) array as a point list, not an image.
     mass = float(glyph.sum())
     if mass <= 1e-6:
@@ -73,3 +86,28 @@ def batch_to_mnist(inks: list[np.ndarray]) -> np.ndarray:
     if not inks:
         return np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.float32)
     return np.stack([to_mnist(ink) for ink in inks])
+
+
+def to_pair(ink: np.ndarray) -> np.ndarray:
+    """Two touching digits as a ``PAIR_SHAPE`` float32 image for the pair reader, ink bright.
+
+    The tight box is scaled so its height is 20 px (each digit then has MNIST's size), or its
+    width 52 px when it is wider than that allows, as :func:`to_mnist` scales, and centred by
+    its box (a pair's centre of mass says little about where its digits sit). An empty input
+    gives zeros.
+    """
+    out = np.zeros(PAIR_SHAPE, np.float32)
+    glyph = _fitted(ink, *PAIR_BOX, "to_pair")
+    if glyph is None:
+        return out
+    new_h, new_w = glyph.shape
+    y0, x0 = (PAIR_SHAPE[0] - new_h) // 2, (PAIR_SHAPE[1] - new_w) // 2
+    out[y0:y0 + new_h, x0:x0 + new_w] = glyph
+    return np.clip(out, 0.0, 1.0)
+
+
+def batch_to_pair(inks: list[np.ndarray]) -> np.ndarray:
+    """:func:`to_pair` over a list of crops, stacked as ``(N, 28, 56)`` float32."""
+    if not inks:
+        return np.zeros((0,) + PAIR_SHAPE, np.float32)
+    return np.stack([to_pair(ink) for ink in inks])

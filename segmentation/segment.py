@@ -16,7 +16,6 @@ Stages (each its own module):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Callable
 
 import numpy as np
 
@@ -29,11 +28,10 @@ from .marks import Component
 from .merge import merge_pieces
 from .separators import label_separators
 from .rejoin import rejoin_broken
-from .touching import split_touching
+from .touching import PairScorer, Scorer, split_touching
 
 __all__ = ["Component", "segment_page"]
 
-Scorer = Callable[[np.ndarray], np.ndarray]
 TOUCHING_MIN = 0.5  # x page typical height: lines smaller than this are not split
 
 
@@ -67,14 +65,15 @@ def _within(string: list[Component], areas: Sequence[Box]) -> bool:
 
 def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
                  max_digit_height: int = MAX_DIGIT_HEIGHT,
-                 framed: Sequence[Box] = ()) -> list[list[Component]]:
+                 framed: Sequence[Box] = (), pairs: PairScorer | None = None) -> list[list[Component]]:
     """Digit strings of a page in reading order, each a list of components in reading order.
 
     ``ink`` is a 2-D bool mask (True = ink; any nonzero counts for other dtypes) after
     binarisation, deskew and line removal. ``score`` maps (N, 28, 28) float32 MNIST-style crops
     to (N, C) probabilities whose first ten columns are the digits; it is called at most three
     times, to re-join broken digits and to choose cuts between touching ones, and may be None
-    (no re-joining by reading; cuts at projection valleys).
+    (no re-joining by reading; cuts at projection valleys). ``pairs`` (optional, with ``score``)
+    reads the components cut in two whole (``touching.split_touching``).
     ``max_digit_height`` (px) is the tallest digit expected; marks over 2.5x that are dropped.
     ``framed`` are areas of ``ink`` (its pixels) holding the ink of printed frames whose lines
     were taken out by their known geometry: a straight upright bar there is a '1' written from
@@ -117,7 +116,7 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
     # Small print (a label's letters) is not worth cutting: only lines at least half as tall
     # as the page's typical marks are examined.
     strings = rejoin_broken(strings, heights, marks, score)
-    strings = split_touching(strings, heights, scale.stroke, score, TOUCHING_MIN * scale.height)
+    strings = split_touching(strings, heights, scale.stroke, score, TOUCHING_MIN * scale.height, pairs)
 
     out = []
     for string, (height, top, base), small in zip(strings, lines, marks):

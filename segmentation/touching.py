@@ -13,7 +13,10 @@ whole as no digit, a '1' in a split's reading counts as ONE_WIDTH of a digit), m
 CROSS_COST per extra stroke a cut passes through and SHAPE_COST per part whose digit does not
 fit its shape (a '1' spread out like two digits, a sliver read as an '8'). The best option
 wins; when the winner leads an option that reads other digits (the whole versus a split, or
-another cut) by less than DOUBT_MARGIN, its components are marked ``doubtful``. Without a
+another cut) by less than DOUBT_MARGIN, its components are marked ``doubtful``. A component cut
+in two is also read whole by the pair reader when there is one (``pairs``): digits that overlap
+lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), the pair reader
+sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`). Without a
 scorer, components at least TWO_NO_SCORE expected digit widths wide are cut at the deepest
 valleys near the even positions.
 
@@ -33,7 +36,7 @@ from pipeline.results import Box
 
 from .geometry import median
 from .marks import Component
-from .normalize import batch_to_mnist
+from .normalize import batch_to_mnist, batch_to_pair
 
 WIDE = 0.9           # width / height from which a component may hold two digits (scored)
 TWO_WIDE = 1.3       # ... or width / expected digit width (scored)
@@ -65,6 +68,8 @@ ONE_WIDTH = 0.5      # a written '1' is about half as wide as other digits (spli
 CLASS_WIDTH = (1.125, 1.0, 1.19, 1.0, 1.0, 1.19, 1.0, 1.0, 1.0, 1.0)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
+# (N, 28, 56) pair crops -> (N, 2, 10) probabilities of the left and right digit.
+PairScorer = Callable[[np.ndarray], np.ndarray]
 
 
 def _local_minima(values: np.ndarray) -> np.ndarray:
@@ -339,8 +344,31 @@ def _close_call(values: list[float], readings: list[tuple[int, ...]], choice: in
                for o, value in enumerate(values) if o != choice and readings[o] != readings[choice])
 
 
+def blend_pair(single: np.ndarray, pair: np.ndarray) -> np.ndarray:
+    """A cut part's final probabilities: half the classifier's on the part (``single``, the ten
+    digits then '?') and half the pair reader's for that side (``pair``, ten digits) scaled to
+    the part's digit share, so '?' keeps the classifier's probability: the pair reader, taught
+    only digits, cannot tell that printed text cut in two is none. Averaging rather than
+    multiplying keeps a disagreement visible as a low confidence (a flag) instead of letting
+    one confident reader overrule the other."""
+    single = np.asarray(single, np.float64)
+    unread = single[10:].sum()
+    return ((single + np.concatenate([np.asarray(pair, np.float64) * (1.0 - unread), single[10:]])) / 2
+            ).astype(np.float32)
+
+
+def _read_pairs(cut: list[tuple[Component, list[Component], np.ndarray]], pairs: PairScorer) -> None:
+    """Set each part's ``scores`` of the components cut in two to :func:`blend_pair` of its
+    classifier probabilities and the pair reader's reading of the whole component."""
+    read = np.asarray(pairs(batch_to_pair([comp.mask for comp, _, _ in cut])))
+    for (_, pieces, probs), sides in zip(cut, read):
+        for piece, single, side in zip(pieces, probs, sides):
+            piece.scores = blend_pair(single, side)
+
+
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
-                   score: Scorer | None, min_height: float = 0.0) -> list[list[Component]]:
+                   score: Scorer | None, min_height: float = 0.0,
+                   pairs: PairScorer | None = None) -> list[list[Component]]:
     """Each string with its wide components replaced by their best split (left to right).
 
     ``heights`` are the strings' line heights (px); ``stroke`` the page's pen width (px).
@@ -350,6 +378,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     parts of those a split could still beat. A split's value is at most
     its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
     by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
+    ``pairs`` (optional) reads the components cut in two whole, once per page (see
+    :func:`blend_pair`).
     """
     decided: dict[tuple[int, int], list[Component]] = {}
     wide: list[tuple[int, int, Component, float]] = []
@@ -402,8 +432,10 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 crops.extend(tight_mask(p) for p in parts)
                 counts.append(len(parts))
             jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits)))
-        parts_value, _, parts_label = digit_values(score(batch_to_mnist(crops)), crops) if crops \
+        parts_probs = np.asarray(score(batch_to_mnist(crops))) if crops else np.zeros((0, 11))
+        parts_value, _, parts_label = digit_values(parts_probs, crops) if crops \
             else (np.zeros(0), None, np.zeros(0, int))
+        cut_in_two: list[tuple[Component, list[Component], np.ndarray]] = []
         for s, c, whole_value, label, job in jobs:
             comp = job.component
             values, readings = [whole_value + prior(1, job.digits)], [(label,)]
@@ -422,8 +454,13 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             if job.options[choice]:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[choice])]
                 decided[(s, c)] = [p for p in pieces if p is not None]
+                if pairs is not None and len(pieces) == 2 and None not in pieces:
+                    at = job.start + sum(job.counts[:choice - 1])  # the chosen option's parts
+                    cut_in_two.append((comp, pieces, parts_probs[at:at + 2]))
             for piece in decided.get((s, c), [comp]):
                 piece.doubtful = doubtful
+        if cut_in_two:
+            _read_pairs(cut_in_two, pairs)
     out = []
     for s, string in enumerate(strings):
         row = []
