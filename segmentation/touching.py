@@ -61,6 +61,7 @@ OTHER_SPREAD = 0.07  # other digits spreading less than this are slivers
 SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its crop
 DOUBT_MARGIN = 0.5   # log-probability lead over any option reading other digits below which it is doubtful
 ONE_WIDTH = 0.5      # a written '1' is about half as wide as other digits (split readings of narrow pairs)
+PAIR_SURE = 0.9      # pair reader's confidence (both sides) that cuts a component read whole as no digit
 # How much wider than a typical digit each class is written (median width/height of MNIST training
 # digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
 # one and a half digits is still one digit. Narrower classes ('6', '9': 0.875) and the '1' (judged
@@ -281,6 +282,10 @@ class _Job:
     counts: list[int]                # parts per split option (the whole is scored apart)
     digits: float                    # width in expected widths of the digit the whole reads as
 
+    def first_part(self, option: int) -> int:
+        """Index in the batch of parts of the first part of ``option`` (1: the first split)."""
+        return self.start + sum(self.counts[:option - 1])
+
 
 def prior(parts: int, digits: float) -> float:
     """Log prior of ``parts`` digits in a component about ``digits`` digit-widths wide, relative
@@ -357,13 +362,30 @@ def blend_pair(single: np.ndarray, pair: np.ndarray) -> np.ndarray:
             ).astype(np.float32)
 
 
-def _read_pairs(cut: list[tuple[Component, list[Component], np.ndarray]], pairs: PairScorer) -> None:
-    """Set each part's ``scores`` of the components cut in two to :func:`blend_pair` of its
-    classifier probabilities and the pair reader's reading of the whole component."""
-    read = np.asarray(pairs(batch_to_pair([comp.mask for comp, _, _ in cut])))
-    for (_, pieces, probs), sides in zip(cut, read):
+def _read_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]],
+                unread_whole: list[tuple[int, int, "_Job", int]], pairs: PairScorer,
+                parts_probs: np.ndarray, decided: dict[tuple[int, int], list[Component]]) -> None:
+    """One call of the pair reader on the page's components cut in two (each part's ``scores``
+    become :func:`blend_pair` of the two readings) and on those read whole as no digit that no
+    cut beat: one the pair reader reads as two digits (both sides together at least PAIR_SURE,
+    '01' or '40' nested so that no cut leaves either whole) is cut at its best two-part cut
+    and its parts read the same way."""
+    read = np.asarray(pairs(batch_to_pair([comp.mask for comp, _, _ in cut_in_two]
+                                          + [job.component.mask for _, _, job, _ in unread_whole])))
+    for (_, pieces, probs), sides in zip(cut_in_two, read):
         for piece, single, side in zip(pieces, probs, sides):
             piece.scores = blend_pair(single, side)
+    for (s, c, job, option), sides in zip(unread_whole, read[len(cut_in_two):]):
+        if float(sides.max(axis=1).prod()) < PAIR_SURE:
+            continue
+        comp = job.component
+        pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[option])]
+        if None in pieces:
+            continue
+        decided[(s, c)] = pieces
+        for piece, single, side in zip(pieces, parts_probs[job.first_part(option):], sides):
+            piece.scores = blend_pair(single, side)
+            piece.doubtful = comp.doubtful
 
 
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
@@ -414,7 +436,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
         for (_, _, comp, _), crop, probs in zip(wide, whole_crops, whole_probs):
             if crop.shape == comp.mask.shape:  # scored as it stands: kept unless it is cut
                 comp.scores = probs
-        jobs: list[tuple[int, int, float, int, _Job]] = []
+        jobs: list[tuple[int, int, float, int, _Job, bool]] = []
         crops: list[np.ndarray] = []
         for (s, c, comp, digits), whole_value, no_digit, label in zip(wide, whole, unread, whole_label):
             if (s, c) in narrow and not no_digit:
@@ -431,12 +453,13 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 parts = cut_parts(comp.mask, cuts)
                 crops.extend(tight_mask(p) for p in parts)
                 counts.append(len(parts))
-            jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits)))
+            jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits), bool(no_digit)))
         parts_probs = np.asarray(score(batch_to_mnist(crops))) if crops else np.zeros((0, 11))
         parts_value, _, parts_label = digit_values(parts_probs, crops) if crops \
             else (np.zeros(0), None, np.zeros(0, int))
         cut_in_two: list[tuple[Component, list[Component], np.ndarray]] = []
-        for s, c, whole_value, label, job in jobs:
+        unread_whole: list[tuple[int, int, _Job, int]] = []  # (string, component, job, its best 2-part option)
+        for s, c, whole_value, label, job, no_digit in jobs:
             comp = job.component
             values, readings = [whole_value + prior(1, job.digits)], [(label,)]
             pos = job.start
@@ -451,16 +474,20 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 pos += n
             choice = int(np.argmax(values))  # ties: the first, i.e. whole
             doubtful = _close_call(values, readings, choice)
+            if choice == 0 and no_digit and pairs is not None:
+                # No cut reads better than the whole's "no digit": perhaps a pair no cut gets whole.
+                two = [o for o, n in enumerate(job.counts, 1) if n == 2]
+                if two:
+                    unread_whole.append((s, c, job, max(two, key=values.__getitem__)))
             if job.options[choice]:
                 pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[choice])]
                 decided[(s, c)] = [p for p in pieces if p is not None]
                 if pairs is not None and len(pieces) == 2 and None not in pieces:
-                    at = job.start + sum(job.counts[:choice - 1])  # the chosen option's parts
-                    cut_in_two.append((comp, pieces, parts_probs[at:at + 2]))
+                    cut_in_two.append((comp, pieces, parts_probs[job.first_part(choice):][:2]))
             for piece in decided.get((s, c), [comp]):
                 piece.doubtful = doubtful
-        if cut_in_two:
-            _read_pairs(cut_in_two, pairs)
+        if cut_in_two or unread_whole:
+            _read_pairs(cut_in_two, unread_whole, pairs, parts_probs, decided)
     out = []
     for s, string in enumerate(strings):
         row = []

@@ -142,3 +142,24 @@ def test_training_command_writes_a_reader_and_its_card(tmp_path):
     assert card["temperature"] > 0 and "CC BY-SA 3.0" in card["license"]
     probs = PairReader(tmp_path).predict(np.zeros((3,) + PAIR_SHAPE, np.float32))
     assert probs.shape == (3, 2, 10)
+
+
+def _nothing_reads(images: np.ndarray) -> np.ndarray:
+    """A stand-in classifier that reads every crop, whole or cut, as no digit."""
+    out = np.full((len(images), 11), 0.02, np.float32)
+    out[:, 10] = 0.8
+    return out
+
+
+@pytest.mark.parametrize("sure, parts", [(0.99, 2), (0.6, 1)])
+def test_a_mark_read_as_no_digit_is_cut_only_when_the_pair_reader_is_sure(sure, parts):
+    def pairs(images: np.ndarray) -> np.ndarray:
+        out = np.full((len(images), 2, 10), (1 - sure) / 9, np.float32)
+        out[:, 0, 4] = out[:, 1, 0] = sure   # '40'
+        return out
+
+    read = split_touching([[_pair_blob()]], [40.0], 4.0, _nothing_reads, pairs=pairs)[0]
+    assert len(read) == parts
+    if parts == 2:
+        assert [int(np.argmax(c.scores[:10])) for c in read] == [4, 0]
+        assert all(c.scores[10] == pytest.approx(0.8) for c in read)  # still no digit to the classifier
