@@ -18,6 +18,7 @@ import json
 import shlex
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,21 +45,26 @@ class PairOptions:
     check_pairs: int = 3000   # calibration pairs, and as many test pairs
 
 
-def make_pairs(images: np.ndarray, labels: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` touching pairs of the given MNIST digits: (n, 28, 56) float32 crops as the reader
-    gets them (a binary mask through ``to_pair``) and (n, 2) labels. Deterministic per ``seed``."""
+def write_pairs(images: np.ndarray, labels: np.ndarray, n: int, seed: int) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
+    """``n`` touching pairs of the given MNIST digits as the page reader gets them: a bool mask
+    (the pen's ink cut at a random level) and the two labels. Deterministic per ``seed``."""
     from synth.handwriting import write
     from synth.source import DigitSource
 
     rng = np.random.default_rng(seed)
     source = DigitSource(images, labels, rng, legible_only=False)
-    x = np.zeros((n,) + PAIR_SHAPE, np.float32)
-    y = np.zeros((n, 2), np.int64)
-    for i in range(n):
+    for _ in range(n):
         a, b = (int(d) for d in rng.integers(0, 10, 2))
         hand = write(f"{a}{b}", source, int(rng.integers(*HEIGHTS)), rng, n_touching=1)
-        x[i] = to_pair(hand.alpha > rng.uniform(*INK_LEVEL))
-        y[i] = (a, b)
+        yield hand.alpha > rng.uniform(*INK_LEVEL), (a, b)
+
+
+def make_pairs(images: np.ndarray, labels: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`write_pairs` through ``to_pair``: (n, 28, 56) float32 crops and (n, 2) labels."""
+    x = np.zeros((n,) + PAIR_SHAPE, np.float32)
+    y = np.zeros((n, 2), np.int64)
+    for i, (mask, pair) in enumerate(write_pairs(images, labels, n, seed)):
+        x[i], y[i] = to_pair(mask), pair
     return x, y
 
 

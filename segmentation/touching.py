@@ -13,12 +13,15 @@ whole as no digit, a '1' in a split's reading counts as ONE_WIDTH of a digit), m
 CROSS_COST per extra stroke a cut passes through and SHAPE_COST per part whose digit does not
 fit its shape (a '1' spread out like two digits, a sliver read as an '8'). The best option
 wins; when the winner leads an option that reads other digits (the whole versus a split, or
-another cut) by less than DOUBT_MARGIN, its components are marked ``doubtful``. A component cut
-in two is also read whole by the pair reader when there is one (``pairs``): digits that overlap
-lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), the pair reader
-sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`). Without a
+another cut) by less than DOUBT_MARGIN, its components are marked ``doubtful``. Without a
 scorer, components at least TWO_NO_SCORE expected digit widths wide are cut at the deepest
 valleys near the even positions.
+
+With a pair reader (``pairs``), a component cut in two is also read whole: digits that overlap
+lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), the pair reader
+sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`).
+A component read whole as no digit that no cut beat is cut in two when the pair reader is sure
+of both its digits (PAIR_SURE).
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
@@ -400,8 +403,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     parts of those a split could still beat. A split's value is at most
     its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
     by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
-    ``pairs`` (optional) reads the components cut in two whole, once per page (see
-    :func:`blend_pair`).
+    ``pairs`` (optional) reads whole, once per page, the components cut in two and those read
+    whole as no digit that no cut beat (see :func:`_read_pairs`).
     """
     decided: dict[tuple[int, int], list[Component]] = {}
     wide: list[tuple[int, int, Component, float]] = []

@@ -28,9 +28,11 @@ def test_wheel_carries_packages_and_model(tmp_path):
     assert "cli.py" in names
     for package in ("pipeline", "segmentation", "classifier", "forms", "review", "synth"):
         assert f"{package}/__init__.py" in names, package
-    for shipped in ("digits.tflite", "model_card.json", "model.keras"):
+    for shipped in ("digits.tflite", "model_card.json", "model.keras", "pairs.tflite", "pairs_card.json"):
         assert f"models/{shipped}" in names, shipped
     # The model in the wheel is the one its card describes (the runtime checks the same).
     with zipfile.ZipFile(wheel) as archive:
         card = json.loads(archive.read("models/model_card.json"))
         assert hashlib.sha256(archive.read("models/digits.tflite")).hexdigest() == card["sha256"]
+        pairs = json.loads(archive.read("models/pairs_card.json"))
+        assert hashlib.sha256(archive.read("models/pairs.tflite")).hexdigest() == pairs["sha256"]
