@@ -16,7 +16,10 @@ MODEL_FILE = "digits.tflite"
 CARD_FILE = "model_card.json"
 PAIR_MODEL_FILE = "pairs.tflite"   # classifier.pair_model writes these
 PAIR_CARD_FILE = "pairs_card.json"
-BATCH = 256  # largest batch sent to the interpreter at once
+BATCH = 256  # largest batch of digits sent to the interpreter at once
+# Pairs are 4x the pixels with 32-128 channels at full size: batches of 16 keep the interpreter's
+# activations a few MB (60 at once took 35 MB more per worker than 20).
+PAIR_BATCH = 16
 
 
 def sha256sum(path: Path) -> str:
@@ -25,9 +28,9 @@ def sha256sum(path: Path) -> str:
 
 
 class LiteRTModel:
-    """A LiteRT model checked against its card (sha256), run in batches of at most BATCH."""
+    """A LiteRT model checked against its card (sha256), run in batches of at most ``batch``."""
 
-    def __init__(self, model_path: Path, card_path: Path, threads: int = 1) -> None:
+    def __init__(self, model_path: Path, card_path: Path, threads: int = 1, batch: int = BATCH) -> None:
         for path in (model_path, card_path):
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: not found (train a model or use the shipped models/)")
@@ -47,6 +50,7 @@ class LiteRTModel:
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._batch = 0
+        self._max_batch = batch
 
     def _run(self, chunk: np.ndarray) -> np.ndarray:
         if len(chunk) != self._batch:  # re-plan only when the batch size changes
@@ -64,7 +68,8 @@ class LiteRTModel:
             raise ValueError(f"expected images of shape (N, {shape[0]}, {shape[1]}), got {images.shape}")
         if len(images) == 0:
             return np.zeros((0, outputs), np.float32)
-        return np.concatenate([self._run(images[i: i + BATCH]) for i in range(0, len(images), BATCH)])
+        step = self._max_batch
+        return np.concatenate([self._run(images[i: i + step]) for i in range(0, len(images), step)])
 
 
 class PairReader:
@@ -73,7 +78,7 @@ class PairReader:
 
     def __init__(self, model_dir: Path = DEFAULT_DIR, threads: int = 1) -> None:
         model_dir = Path(model_dir)
-        self._model = LiteRTModel(model_dir / PAIR_MODEL_FILE, model_dir / PAIR_CARD_FILE, threads)
+        self._model = LiteRTModel(model_dir / PAIR_MODEL_FILE, model_dir / PAIR_CARD_FILE, threads, PAIR_BATCH)
         self.card: dict = self._model.card
         self.temperature: float = float(self.card["temperature"])
 

@@ -163,3 +163,12 @@ def test_a_mark_read_as_no_digit_is_cut_only_when_the_pair_reader_is_sure(sure, 
     if parts == 2:
         assert [int(np.argmax(c.scores[:10])) for c in read] == [4, 0]
         assert all(c.scores[10] == pytest.approx(0.8) for c in read)  # still no digit to the classifier
+
+
+@shipped
+def test_pairs_are_read_the_same_in_any_batch(reader):
+    images, labels = load_mnist_fixture()
+    x, _ = make_pairs(images, labels, 40, seed=4)   # more than one PAIR_BATCH
+    together = reader.predict(x)
+    alone = np.concatenate([reader.predict(x[i:i + 1]) for i in range(len(x))])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
