@@ -27,7 +27,8 @@ STAGES = ("preprocess", "plan_page", "take_ink", "segment_page", "region_marks",
           "draw_overlay", "_add_crops")
 # Inside segmentation: (module, name, label).
 INNER = (("segmentation.segment", "split_touching", "segment: split_touching (rest)"),
-         ("segmentation.touching", "batch_to_mnist", "segment: touching crops to 28x28"))
+         ("segmentation.touching", "batch_to_mnist", "segment: touching crops to 28x28"),
+         ("segmentation.touching", "_read_pairs", "segment: pair reader"))
 
 
 class StageClock:
@@ -57,6 +58,7 @@ class StageClock:
 class _TimedClassifier:
     def __init__(self, inner, clock: StageClock):
         self.labels, self.threshold = inner.labels, inner.threshold
+        self.pairs = getattr(inner, "pairs", None)  # timed as "segment: pair reader"
         self.digits = 0
         self._predict = clock.wrap("classifier.predict", inner.predict)
 
