@@ -44,7 +44,8 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     plan = plan_page(prep.gray, prep.lines, page, options.template, options.cheque, options.boxes, prep.ink)
     rest, inks = take_ink(prep.ink, prep.lines, plan.regions)
     pairs = getattr(classifier, "pairs", None)
-    candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict, pairs and pairs.predict)
+    candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict,
+                                     pairs.predict if pairs is not None else None)
     back = invert(prep.matrix)
 
     # Marks read as '/' are classified too: a '/' is kept only where the date it makes is a
