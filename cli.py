@@ -150,7 +150,7 @@ def _train_pairs(args: argparse.Namespace) -> int:
 
     try:
         card = train_pairs(options_from_args(args))
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:  # missing or foreign MNIST files
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SOME_FAILED
     print(f"pair reader: {card['metrics']['test_pair_accuracy']:.2%} of {card['metrics']['test_pairs']} "

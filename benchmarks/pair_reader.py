@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifier.datasets import default_dir, load_mnist  # noqa: E402
 from classifier.pair_model import write_pairs  # noqa: E402
 from classifier.runtime import DEFAULT_DIR, DigitClassifier  # noqa: E402
+from pipeline.page import _probabilities  # noqa: E402  (what the page reader does: segmentation's scores, else the classifier)
 from pipeline.results import Box  # noqa: E402
 from segmentation.marks import Component  # noqa: E402
-from segmentation.normalize import batch_to_mnist, to_pair  # noqa: E402
+from segmentation.normalize import to_pair  # noqa: E402
 from segmentation.touching import split_touching  # noqa: E402
 
 
@@ -32,9 +33,7 @@ def read_pair(mask: np.ndarray, classifier: DigitClassifier, with_pairs: bool) -
     parts = split_touching([[Component(Box(0, 0, mask.shape[1], mask.shape[0]), mask)]],
                            [float(mask.shape[0])], max(2.0, 0.1 * mask.shape[0]), classifier.predict,
                            pairs=classifier.pairs.predict if with_pairs else None)[0]
-    todo = [p for p in parts if p.scores is None]
-    fresh = iter(classifier.predict(batch_to_mnist([p.mask for p in todo])) if todo else [])
-    return tuple(int(np.argmax(p.scores if p.scores is not None else next(fresh))) for p in parts)
+    return tuple(int(k) for k in _probabilities(classifier, parts).argmax(axis=1))
 
 
 def main() -> int:

@@ -289,6 +289,11 @@ class _Job:
         """Index in the batch of parts of the first part of ``option`` (1: the first split)."""
         return self.start + sum(self.counts[:option - 1])
 
+    def pieces(self, option: int) -> list[Component | None]:
+        """The component cut by ``option``'s cuts, each part as a Component (None: no ink)."""
+        comp = self.component
+        return [crop_part(p, comp.box) for p in cut_parts(comp.mask, self.options[option])]
+
 
 def prior(parts: int, digits: float) -> float:
     """Log prior of ``parts`` digits in a component about ``digits`` digit-widths wide, relative
@@ -381,14 +386,13 @@ def _read_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]],
     for (s, c, job, option), sides in zip(unread_whole, read[len(cut_in_two):]):
         if float(sides.max(axis=1).prod()) < PAIR_SURE:
             continue
-        comp = job.component
-        pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[option])]
+        pieces = job.pieces(option)
         if None in pieces:
             continue
         decided[(s, c)] = pieces
         for piece, single, side in zip(pieces, parts_probs[job.first_part(option):], sides):
             piece.scores = blend_pair(single, side)
-            piece.doubtful = comp.doubtful
+            piece.doubtful = job.component.doubtful
 
 
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
@@ -483,7 +487,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 if two:
                     unread_whole.append((s, c, job, max(two, key=values.__getitem__)))
             if job.options[choice]:
-                pieces = [crop_part(p, comp.box) for p in cut_parts(comp.mask, job.options[choice])]
+                pieces = job.pieces(choice)
                 decided[(s, c)] = [p for p in pieces if p is not None]
                 if pairs is not None and len(pieces) == 2 and None not in pieces:
                     cut_in_two.append((comp, pieces, parts_probs[job.first_part(choice):][:2]))

@@ -172,3 +172,14 @@ def test_pairs_are_read_the_same_in_any_batch(reader):
     together = reader.predict(x)
     alone = np.concatenate([reader.predict(x[i:i + 1]) for i in range(len(x))])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_training_command_names_a_foreign_mnist_file(tmp_path, capsys):
+    from cli import main
+
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (tmp_path / name).write_bytes(b"not MNIST")
+    assert main(["train-pairs", "--mnist", str(tmp_path), "--out", str(tmp_path / "m")]) == 1
+    assert "train-images-idx3-ubyte.gz: checksum differs" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
