@@ -16,7 +16,8 @@ from pipeline.geometry import invert, map_box, pad_box
 from pipeline.options import ReadOptions
 from pipeline.overlay import draw_overlay, encode_overlay
 from pipeline.preprocess import preprocess
-from pipeline.results import NOT_A_DIGIT, DigitString, Glyph, PageResult, crop_name, overlay_name
+from pipeline.results import (LOW_CONFIDENCE, NOT_A_DIGIT, NOT_A_DIGIT_REASON, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT,
+                              DigitString, Glyph, PageResult, crop_name, overlay_name)
 from segmentation.normalize import batch_to_mnist
 from segmentation.patterns import plausible, possible_date
 from segmentation.segment import Component
@@ -133,9 +134,10 @@ def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], thr
     alternatives = tuple((labels[k], float(probs[k])) for k in order)
     label, confidence = alternatives[0]
     # A close call between one digit and two touching ones is a doubt the classifier cannot see.
-    flagged = label == NOT_A_DIGIT or confidence < threshold or component.doubtful
+    reason = (NOT_A_DIGIT_REASON if label == NOT_A_DIGIT else LOW_CONFIDENCE if confidence < threshold
+              else SEGMENTATION_DOUBT if component.doubtful else "")
     return Glyph(box=map_box(component.box, back, width, height), label=label,
-                 confidence=confidence, alternatives=alternatives, flagged=flagged)
+                 confidence=confidence, alternatives=alternatives, flagged=bool(reason), reason=reason)
 
 
 def _separator(component: Component, back: np.ndarray, width: int, height: int) -> Glyph:
@@ -154,7 +156,8 @@ def _flag_shapeless(string: DigitString) -> None:
     for i, glyph in enumerate(glyphs):
         if glyph.is_separator:
             for near in glyphs[max(0, i - 1): i] + glyphs[i + 1: i + 2]:
-                near.flagged = near.flagged or not near.is_separator
+                if not (near.flagged or near.is_separator):
+                    near.flagged, near.reason = True, SEPARATOR_LAYOUT
 
 
 def _looks_like_digits(string: DigitString) -> bool:

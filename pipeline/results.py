@@ -12,10 +12,16 @@ import numpy as np
 STRING_COLUMNS = ["file", "page", "string_id", "x", "y", "w", "h", "text", "confidence",
                   "flagged", "n_digits", "kind"]
 DIGIT_COLUMNS = ["file", "page", "string_id", "index", "x", "y", "w", "h", "digit", "confidence",
-                 "alt1", "alt1_conf", "alt2", "alt2_conf", "flagged", "crop"]
+                 "alt1", "alt1_conf", "alt2", "alt2_conf", "flagged", "crop", "flag_reason"]
 ERROR_COLUMNS = ["file", "page", "error"]
 PAGE_COLUMNS = ["file", "page", "width", "height", "angle", "strings", "flagged"]
 SEPARATORS = ".,/-"
+# Why a digit is flagged (digits.csv ``flag_reason``), in the order they are checked.
+NOT_A_DIGIT_REASON = "not a digit"      # the classifier's top class is '?'
+LOW_CONFIDENCE = "low confidence"       # top digit below the threshold
+SEGMENTATION_DOUBT = "segmentation"     # a close call between cutting the mark apart or not
+SEPARATOR_LAYOUT = "separator layout"   # beside a separator in a string no one writes that way
+FLAG_REASONS = (NOT_A_DIGIT_REASON, LOW_CONFIDENCE, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT)
 NOT_A_DIGIT = "?"
 
 
@@ -60,6 +66,7 @@ class Glyph:
     flagged: bool = False
     is_separator: bool = False
     crop: str = ""  # file name under flagged/ once exported
+    reason: str = ""  # why it is flagged: one of FLAG_REASONS, "" when it is not
     pixels: np.ndarray | None = field(default=None, repr=False, compare=False)  # 28x28 input, if kept
 
     def export(self) -> dict:
@@ -68,7 +75,7 @@ class Glyph:
                 "digit": self.label, "confidence": round(self.confidence, 4),
                 "alt1": alts[0][0], "alt1_conf": round(alts[0][1], 4),
                 "alt2": alts[1][0], "alt2_conf": round(alts[1][1], 4),
-                "flagged": self.flagged, "crop": self.crop}
+                "flagged": self.flagged, "crop": self.crop, "flag_reason": self.reason}
 
 
 @dataclass

@@ -349,12 +349,12 @@ def digit_values(probs: np.ndarray, crops: list[np.ndarray]) -> tuple[np.ndarray
     return values - [shape_penalty(int(k), crop) for k, crop in zip(labels, crops)], unread, labels
 
 
-def _close_call(values: list[float], readings: list[tuple[int, ...]], choice: int) -> bool:
-    """Whether the chosen option (0: whole) nearly lost, by less than DOUBT_MARGIN, to one
-    reading other digits: the whole versus a split, or another cut ('6' '5' instead of '0' '5').
-    Cuts reading the same digits are no doubt: they differ only in a few pixels."""
-    return any(values[choice] - value < DOUBT_MARGIN
-               for o, value in enumerate(values) if o != choice and readings[o] != readings[choice])
+def _rivals(values: list[float], readings: list[tuple[int, ...]], choice: int) -> list[int]:
+    """The options that the chosen one (0: whole) beat by less than DOUBT_MARGIN while reading
+    other digits: the whole versus a split, or another cut ('6' '5' instead of '0' '5'). Cuts
+    reading the same digits are no rivals: they differ only in a few pixels."""
+    return [o for o, value in enumerate(values)
+            if o != choice and readings[o] != readings[choice] and values[choice] - value < DOUBT_MARGIN]
 
 
 def blend_pair(single: np.ndarray, pair: np.ndarray) -> np.ndarray:
@@ -370,19 +370,23 @@ def blend_pair(single: np.ndarray, pair: np.ndarray) -> np.ndarray:
             ).astype(np.float32)
 
 
-def _read_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]],
+def _read_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray, bool]],
                 unread_whole: list[tuple[int, int, "_Job", int]], pairs: PairScorer,
                 parts_probs: np.ndarray, decided: dict[tuple[int, int], list[Component]]) -> None:
     """One call of the pair reader on the page's components cut in two (each part's ``scores``
-    become :func:`blend_pair` of the two readings) and on those read whole as no digit that no
+    become :func:`blend_pair` of the two readings; a component whose only doubt was another cut
+    reading other digits is no longer doubtful when the pair reader, which sees both digits
+    whole, reads the digits the chosen cut's parts read) and on those read whole as no digit that no
     cut beat: one the pair reader reads as two digits (both sides together at least PAIR_SURE,
     '01' or '40' nested so that no cut leaves either whole) is cut at its best two-part cut
     and its parts read the same way."""
-    read = np.asarray(pairs(batch_to_pair([comp.mask for comp, _, _ in cut_in_two]
+    read = np.asarray(pairs(batch_to_pair([comp.mask for comp, _, _, _ in cut_in_two]
                                           + [job.component.mask for _, _, job, _ in unread_whole])))
-    for (_, pieces, probs), sides in zip(cut_in_two, read):
+    for (_, pieces, probs, settle), sides in zip(cut_in_two, read):
+        agree = settle and all(np.argmax(single[:10]) == np.argmax(side) for single, side in zip(probs, sides))
         for piece, single, side in zip(pieces, probs, sides):
             piece.scores = blend_pair(single, side)
+            piece.doubtful = piece.doubtful and not agree
     for (s, c, job, option), sides in zip(unread_whole, read[len(cut_in_two):]):
         if float(sides.max(axis=1).prod()) < PAIR_SURE:
             continue
@@ -464,7 +468,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
         parts_probs = np.asarray(score(batch_to_mnist(crops))) if crops else np.zeros((0, 11))
         parts_value, _, parts_label = digit_values(parts_probs, crops) if crops \
             else (np.zeros(0), None, np.zeros(0, int))
-        cut_in_two: list[tuple[Component, list[Component], np.ndarray]] = []
+        cut_in_two: list[tuple[Component, list[Component], np.ndarray, bool]] = []
         unread_whole: list[tuple[int, int, _Job, int]] = []  # (string, component, job, its best 2-part option)
         for s, c, whole_value, label, job, no_digit in jobs:
             comp = job.component
@@ -480,7 +484,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 readings.append(reading)
                 pos += n
             choice = int(np.argmax(values))  # ties: the first, i.e. whole
-            doubtful = _close_call(values, readings, choice)
+            rivals = _rivals(values, readings, choice)
             if choice == 0 and no_digit and pairs is not None:
                 # No cut reads better than the whole's "no digit": perhaps a pair no cut gets whole.
                 two = [o for o, n in enumerate(job.counts, 1) if n == 2]
@@ -490,9 +494,11 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 pieces = job.pieces(choice)
                 decided[(s, c)] = [p for p in pieces if p is not None]
                 if pairs is not None and len(pieces) == 2 and None not in pieces:
-                    cut_in_two.append((comp, pieces, parts_probs[job.first_part(choice):][:2]))
+                    # Only other cuts came close: the pair reader may settle which digits they are.
+                    settle = bool(rivals) and 0 not in rivals
+                    cut_in_two.append((comp, pieces, parts_probs[job.first_part(choice):][:2], settle))
             for piece in decided.get((s, c), [comp]):
-                piece.doubtful = doubtful
+                piece.doubtful = bool(rivals)
         if cut_in_two or unread_whole:
             _read_pairs(cut_in_two, unread_whole, pairs, parts_probs, decided)
     out = []

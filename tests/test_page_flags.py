@@ -1,8 +1,12 @@
 """String-level flags set while a page is assembled (pipeline.page)."""
 from __future__ import annotations
 
-from pipeline.page import _flag_shapeless
-from pipeline.results import Box, DigitString, Glyph
+import numpy as np
+import pytest
+
+from pipeline.page import _flag_shapeless, _glyph
+from pipeline.results import FLAG_REASONS, SEPARATOR_LAYOUT, Box, DigitString, Glyph
+from segmentation.marks import Component
 
 
 def _string(text: str) -> DigitString:
@@ -15,6 +19,7 @@ def test_separators_of_no_known_shape_flag_their_neighbours():
     _flag_shapeless(string)
     assert string.flagged
     assert [g.label for g in string.glyphs if g.flagged] == ["1", "2"]  # beside the '.'
+    assert [g.reason for g in string.glyphs if g.flagged] == [SEPARATOR_LAYOUT] * 2
 
 
 def test_known_shapes_stay_unflagged():
@@ -22,3 +27,23 @@ def test_known_shapes_stay_unflagged():
         string = _string(text)
         _flag_shapeless(string)
         assert not string.flagged, text
+
+
+LABELS = tuple("0123456789?")
+
+
+@pytest.mark.parametrize("top, confidence, doubtful, reason", [
+    (3, 0.99, False, ""),
+    (10, 0.99, False, "not a digit"),
+    (3, 0.60, False, "low confidence"),
+    (3, 0.99, True, "segmentation"),
+    (10, 0.60, True, "not a digit"),   # the first reason that holds
+])
+def test_every_flagged_digit_says_why(top, confidence, doubtful, reason):
+    probs = np.full(11, (1 - confidence) / 10, np.float32)
+    probs[top] = confidence
+    mark = Component(Box(0, 0, 10, 20), np.ones((20, 10), bool), doubtful=doubtful)
+    glyph = _glyph(mark, probs, LABELS, 0.88, np.eye(2, 3), 100, 100)
+    assert glyph.reason == reason and glyph.flagged == bool(reason)
+    assert reason == "" or reason in FLAG_REASONS
+    assert glyph.export()["flag_reason"] == reason

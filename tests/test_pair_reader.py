@@ -92,6 +92,31 @@ def test_a_cut_pair_takes_the_pair_readers_reading():
     assert cut[0].scores[7] == pytest.approx(0.55) and cut[0].scores[1] == pytest.approx(0.45)
 
 
+def _pair_reading(left: int, right: int):
+    def pairs(images: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(images), 2, 10), np.float32)
+        out[:, 0, left] = out[:, 1, right] = 1.0
+        return out
+    return pairs
+
+
+@pytest.mark.parametrize("settle, read, doubtful", [
+    (True, (1, 1), False),   # only another cut came close, and the pair reader reads the cut's '11'
+    (True, (7, 1), True),    # the pair reader reads other digits: still in doubt
+    (False, (1, 1), True),   # the whole came close too: a pair reader cannot say one digit or two
+])
+def test_pair_reader_settles_a_doubt_between_cuts_only(settle, read, doubtful):
+    from segmentation.touching import _read_pairs
+    blob = _pair_blob()
+    pieces = [Component(Box(100, 50, 26, 40), blob.mask[:, :26], doubtful=True),
+              Component(Box(126, 50, 26, 40), blob.mask[:, 26:], doubtful=True)]
+    probs = np.zeros((2, 11), np.float32)
+    probs[:, 1] = 0.9
+    probs[:, 7] = 0.1
+    _read_pairs([(blob, pieces, probs, settle)], [], _pair_reading(*read), probs, {})
+    assert [p.doubtful for p in pieces] == [doubtful, doubtful]
+
+
 @pytest.fixture(scope="module")
 def reader() -> PairReader:
     return PairReader(MODELS)

@@ -245,16 +245,17 @@ def test_doubtful_marks_close_calls_only(monkeypatch):
     assert [c.doubtful for c in hesitant[0]] == [True, True, False, False]  # only the 08's parts
 
 
-def test_close_call_between_cuts_reading_other_digits():
-    from segmentation.touching import _close_call
+def test_rivals_are_close_options_reading_other_digits():
+    from segmentation.touching import _rivals
     whole, cut_a, cut_b = (10,), (6, 5), (0, 5)
-    # Another cut reading '0' '5' nearly as well as the chosen '6' '5': doubtful.
-    assert _close_call([-5.0, 1.4, 1.0], [whole, cut_a, cut_b], 1)
-    # The same digits from a cut a few pixels away are no doubt; a clear lead is none either.
-    assert not _close_call([-5.0, 1.4, 1.3], [whole, cut_a, cut_a], 1)
-    assert not _close_call([-5.0, 1.4, 0.5], [whole, cut_a, cut_b], 1)
-    # Whole versus split as before.
-    assert _close_call([1.0, 0.8], [(8,), (0, 3)], 0)
+    # Another cut reading '0' '5' nearly as well as the chosen '6' '5': a rival.
+    assert _rivals([-5.0, 1.4, 1.0], [whole, cut_a, cut_b], 1) == [2]
+    # The same digits from a cut a few pixels away are none; a clear lead leaves none either.
+    assert _rivals([-5.0, 1.4, 1.3], [whole, cut_a, cut_a], 1) == []
+    assert _rivals([-5.0, 1.4, 0.5], [whole, cut_a, cut_b], 1) == []
+    # The whole versus a split (the whole is option 0).
+    assert _rivals([1.0, 0.8], [(8,), (0, 3)], 0) == [1]
+    assert _rivals([0.8, 1.0], [(8,), (0, 3)], 1) == [0]
 
 
 def test_wholes_left_whole_keep_their_scores():
