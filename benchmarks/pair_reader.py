@@ -1,10 +1,13 @@
 """Touching pairs of MNIST test digits read three ways: cut and classified (the splitter alone),
-the pair reader alone, and the splitter with the pair reader (as the page reader does).
+the pair reader alone, and the splitter with the pair reader (as the page reader does); and
+single digits read by the splitter with and without the pair reader (which must not cut them).
 
     python benchmarks/pair_reader.py [--mnist ../shared/data/mnist] [--pairs 1000] [--seed 5]
 
-Pairs are written by the sample generator's handwriting code, as on generated pages, and handed
-over as one binary component each; a pair counts as right when both digits are.
+Pairs and singles are written by the sample generator's handwriting code, as on generated pages,
+and handed over as one binary component each; a pair counts as right when both digits are, a
+single digit when it is read as that one digit. The pair reader's two-digit head is scored on
+both at the splitter's bar (``segmentation.touching.TIGHT_SURE``).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from pipeline.page import _probabilities  # noqa: E402  (what the page reader do
 from pipeline.results import Box  # noqa: E402
 from segmentation.marks import Component  # noqa: E402
 from segmentation.normalize import to_pair  # noqa: E402
-from segmentation.touching import split_touching  # noqa: E402
+from segmentation.touching import TIGHT_SURE, split_touching  # noqa: E402
 
 
 def read_pair(mask: np.ndarray, classifier: DigitClassifier, with_pairs: bool) -> tuple[int, ...]:
@@ -52,13 +55,26 @@ def main() -> int:
         return 2
     images, labels = load_mnist(args.mnist, "test")
     right = {"splitter alone": 0, "pair reader alone": 0, "splitter with the pair reader": 0}
+    sure_two = 0
     for mask, truth in write_pairs(images, labels, args.pairs, args.seed):
         right["splitter alone"] += read_pair(mask, classifier, False) == truth
         right["splitter with the pair reader"] += read_pair(mask, classifier, True) == truth
-        sides = classifier.pairs.predict(to_pair(mask)[None])[0]
-        right["pair reader alone"] += tuple(int(k) for k in sides.argmax(axis=1)) == truth
+        sides, two = classifier.pairs.predict(to_pair(mask)[None])
+        right["pair reader alone"] += tuple(int(k) for k in sides[0].argmax(axis=1)) == truth
+        sure_two += bool(two[0] >= TIGHT_SURE)
     for name, n in right.items():
         print(f"{name:30s} {n / args.pairs:7.2%} of {args.pairs} touching pairs of MNIST test digits read right")
+    print(f"{'two-digit head':30s} {sure_two / args.pairs:7.2%} of them called two at >= {TIGHT_SURE}")
+    singles = args.pairs // 2
+    alone = {"splitter alone": 0, "splitter with the pair reader": 0}
+    sure_two = 0
+    for mask, truth in write_pairs(images, labels, singles, args.seed + 1, digits=1):
+        alone["splitter alone"] += read_pair(mask, classifier, False) == truth
+        alone["splitter with the pair reader"] += read_pair(mask, classifier, True) == truth
+        sure_two += bool(classifier.pairs.predict(to_pair(mask)[None])[1][0] >= TIGHT_SURE)
+    for name, n in alone.items():
+        print(f"{name:30s} {n / singles:7.2%} of {singles} single MNIST test digits read as that digit")
+    print(f"{'two-digit head':30s} {sure_two / singles:7.2%} of them called two at >= {TIGHT_SURE}")
     return 0
 
 

@@ -74,18 +74,25 @@ class LiteRTModel:
 
 class PairReader:
     """Calibrated digit probabilities for both digits of a touching pair (28x56 crops from
-    ``segmentation.normalize.to_pair``); see ``classifier.pair_model``."""
+    ``segmentation.normalize.to_pair``), and the probability that a crop holds two digits
+    rather than one; see ``classifier.pair_model``."""
 
     def __init__(self, model_dir: Path = DEFAULT_DIR, threads: int = 1) -> None:
         model_dir = Path(model_dir)
         self._model = LiteRTModel(model_dir / PAIR_MODEL_FILE, model_dir / PAIR_CARD_FILE, threads, PAIR_BATCH)
         self.card: dict = self._model.card
         self.temperature: float = float(self.card["temperature"])
+        if "two_temperature" not in self.card:
+            raise ValueError(f"{model_dir / PAIR_CARD_FILE}: a pair reader without the two-digit head "
+                             "(trained before it); train a new one with `python cli.py train-pairs`")
+        self.two_temperature: float = float(self.card["two_temperature"])
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """(N, 28, 56) float32 in [0, 1] -> (N, 2, 10): left and right digit probabilities."""
-        z = self._model.run(images, (28, 56), 20).reshape(-1, 2, 10)
-        return softmax(z, self.temperature).astype(np.float32)
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 56) float32 in [0, 1] -> ((N, 2, 10) left and right digit probabilities,
+        (N,) probability that the crop holds two digits rather than one)."""
+        z = self._model.run(images, (28, 56), 21)
+        digits = softmax(z[:, :20].reshape(-1, 2, 10), self.temperature).astype(np.float32)
+        return digits, (1.0 / (1.0 + np.exp(-z[:, 20] / self.two_temperature))).astype(np.float32)
 
 
 class DigitClassifier:

@@ -160,12 +160,10 @@ def _comb_cells(holes: list[Box], outer: Box, gray: np.ndarray | None = None) ->
     side off the grid) and whose dividers lost from the mask are printed on ``gray`` (when
     given). Holes may span several cells (a digit crossing a divider takes it out of the line
     mask), so the grid comes from the frame, not from the holes. None: no grid fits."""
-    top = float(np.median([h.y for h in holes])) - outer.y
-    thick = float(np.clip(top, 1, 0.2 * outer.h))  # the printed line's width, px
+    start, span, thick = _grid_span(holes, outer)
     height = float(np.median([h.h for h in holes]))
     # Cell boundaries (the dividers' centre lines) seen at the holes' sides.
     seen = np.array([h.x - thick / 2 for h in holes] + [h.right + thick / 2 for h in holes])
-    start, span = outer.x + thick / 2, outer.w - thick
     fits = []
     for n in range(2, int(span / (CELL_ASPECT[0] * height)) + 1):
         pitch = span / n
@@ -176,10 +174,45 @@ def _comb_cells(holes: list[Box], outer: Box, gray: np.ndarray | None = None) ->
         if score >= ON_GRID:
             fits.append((-score, n))
     for _, n in sorted(fits):  # best agreement first, then the fewest cells
-        cells = _grid_cells(holes, start, span / n, n, thick, gray)
+        start, pitch, thick = _fitted_grid(holes, outer, n)
+        cells = _grid_cells(holes, start, pitch, n, thick, gray)
         if gray is None or _dividers_printed(cells, holes, gray):
             return cells
     return None
+
+
+def _grid_span(holes: list[Box], outer: Box) -> tuple[float, float, float]:
+    """(x of the first line's centre, span to the last line's centre, the lines' width) px of
+    a comb whose frame's outer edge is ``outer``: the line width is how far below the top edge
+    the holes start."""
+    top = float(np.median([h.y for h in holes])) - outer.y
+    thick = float(np.clip(top, 1, 0.2 * outer.h))
+    return outer.x + thick / 2, outer.w - thick, thick
+
+
+def _fitted_grid(holes: list[Box], outer: Box, n: int) -> tuple[float, float, float]:
+    """(first line's centre, pitch, line width) px of an ``n``-cell comb: the grid over the
+    frame's outer edge, refitted (least squares) to the holes' sides, which lie on its lines. A
+    digit spilling over the frame's end widens the outer edge, not the holes: without the refit
+    every divider towards that end would be placed off its printed line."""
+    start, span, thick = _grid_span(holes, outer)
+    pitch = span / n
+    sides = np.array([h.x - thick / 2 for h in holes] + [h.right + thick / 2 for h in holes])
+    k = np.round((sides - start) / pitch)
+    near = (k >= 0) & (k <= n) & (np.abs(sides - start - k * pitch) <= 0.35 * pitch)
+    if len(np.unique(k[near])) >= 2:
+        pitch, start = (float(v) for v in np.polyfit(k[near], sides[near], 1))
+    return start, pitch, thick
+
+
+def comb_grid(frame: Frame, n: int, gray: np.ndarray | None = None) -> list[Box]:
+    """``n`` equal cells over the whole of ``frame`` (a template's comb, whose cell count is
+    known but which detection cut otherwise), fitted to its holes' sides (:func:`_fitted_grid`)
+    and each snapped to its printed lines where they show (:func:`_grid_cells`). Taken over the
+    frame rather than between its holes: a digit crossing the frame opens its cell's hole, which
+    would then be left out."""
+    start, pitch, thick = _fitted_grid(frame.holes, frame.box, n)
+    return _grid_cells(frame.holes, start, pitch, n, thick, gray)
 
 
 def _grid_cells(holes: list[Box], start: float, pitch: float, n: int, thick: float,

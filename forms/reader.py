@@ -10,13 +10,13 @@ the named fields assembled from the strings read there afterwards.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from forms import cheque as cheques
-from forms.boxes import Frame, find_frames
+from forms.boxes import Frame, comb_grid, find_frames
 from forms.decode import best_valid
 from forms.regions import Region, from_frame
 from forms.register import Registration, apply, bounding, field_rect, iou, load_reference, register
@@ -54,7 +54,7 @@ def equal_cells(box: Box, n: int, inset: float = 0.04) -> list[Box]:
                 max(1, int(round(box.h - 2 * dy)))) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def _field_region(spec: FieldSpec, frame: Frame | None, predicted: Box) -> Region:
+def _field_region(spec: FieldSpec, frame: Frame | None, predicted: Box, gray: np.ndarray) -> Region:
     # A comb whose field needs a digit in every cell (fixed length, a date) is read expecting that.
     full = bool(spec.cells) and (spec.type == "date" or (spec.length is not None and spec.length[0] >= spec.cells))
     pale = frame is not None and frame.pale  # found, but not in the ink: nothing to strip
@@ -64,8 +64,13 @@ def _field_region(spec: FieldSpec, frame: Frame | None, predicted: Box) -> Regio
         return Region(box, spec.kind, None, cells, spec, full, pale)
     cells: list[Box] = []
     if spec.cells:
-        # The template knows the cell count; detected cells are used when they agree.
-        cells = list(frame.cells) if len(frame.cells) == spec.cells else equal_cells(frame.inner, spec.cells)
+        # The template knows the cell count; detected cells are used when they agree, else its
+        # grid is laid over the frame (snapped to the printed dividers where they show).
+        if len(frame.cells) == spec.cells:
+            cells = list(frame.cells)
+        else:
+            cells = comb_grid(frame, spec.cells, gray) if frame.holes else equal_cells(frame.inner, spec.cells)
+            frame = replace(frame, cells=cells)  # its lines are stripped where the template's are
     return Region(frame.box, spec.kind, frame, cells, spec, full)
 
 
@@ -81,7 +86,7 @@ def template_plan(gray: np.ndarray, frames: list[Frame], template: Template, pag
     regions = []
     for spec in specs:
         predicted = bounding(apply(registration.matrix, field_rect(spec, size)))
-        regions.append(_field_region(spec, registration.frames.get(spec.name), predicted))
+        regions.append(_field_region(spec, registration.frames.get(spec.name), predicted, gray))
     used = {id(f) for f in registration.frames.values()}
     for frame in frames:
         if id(frame) not in used and all(iou(frame.box, r.box) < OVERLAP for r in regions):

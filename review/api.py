@@ -64,6 +64,7 @@ def item_json(key: DigitKey, snap: Snapshot, latest: Latest | None) -> dict:
         "digit": row.get("digit", ""),
         "confidence": _num(row.get("confidence")),
         "alternatives": _alternatives(row),
+        "reason": row.get("flag_reason", ""),  # why it was flagged (empty in results before the column)
         "box": _box(row),
         "crop_url": crop_url(row),
         **overlay_json(snap, key[0], key[1]),

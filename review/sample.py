@@ -13,7 +13,8 @@ import numpy as np
 
 from pipeline.export import ResultWriter
 from pipeline.overlay import draw_overlay, encode_overlay
-from pipeline.results import SEPARATORS, Box, DigitString, Glyph, PageResult, crop_name, overlay_name
+from pipeline.results import (LOW_CONFIDENCE, NOT_A_DIGIT_REASON, SEPARATORS, Box, DigitString, Glyph, PageResult,
+                              crop_name, overlay_name)
 
 GLYPH_W, GLYPH_H = 24, 34
 THRESHOLD = 0.7
@@ -40,7 +41,8 @@ def _page(file: str, page: int, strings: list[tuple[str, dict]]) -> PageResult:
                 continue
             conf, a1, c1, a2, c2 = doubtful.get(index, (0.99, "", 0.0, "", 0.0))
             alts = tuple((l, c) for l, c in ((ch, conf), (a1, c1), (a2, c2)) if l)
-            glyphs.append(Glyph(box, ch, conf, alts, flagged=index in doubtful))
+            reason = "" if index not in doubtful else NOT_A_DIGIT_REASON if ch == "?" else LOW_CONFIDENCE
+            glyphs.append(Glyph(box, ch, conf, alts, flagged=bool(reason), reason=reason))
         result.strings.append(DigitString(glyphs, string_id=sid))
     for string in result.strings:  # crops of flagged digits with context, as pipeline/page.py
         for index, glyph in enumerate(string.glyphs):

@@ -21,7 +21,10 @@ With a pair reader (``pairs``), a component cut in two is also read whole: digit
 lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), the pair reader
 sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`).
 A component read whole as no digit that no cut beat is cut in two when the pair reader is sure
-of both its digits (PAIR_SURE).
+of both its digits (PAIR_SURE). The pair reader's third head (two digits or one) settles close
+calls: a narrow mark read whole as a digit, but not surely, is cut in two when the head is sure
+it holds two ('71' written as tight as one digit, TIGHT_SURE), and a close call between one
+digit and two is no longer doubtful when the head is sure either way (TWO_SURE, ONE_SURE).
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
@@ -44,6 +47,7 @@ from .normalize import batch_to_mnist, batch_to_pair
 WIDE = 0.9           # width / height from which a component may hold two digits (scored)
 TWO_WIDE = 1.3       # ... or width / expected digit width (scored)
 PAIR_ASPECT = 0.5    # width / height from which a component read whole as no digit is cut too
+TIGHT_ASPECT = 0.4   # the same with a pair reader, which may find two digits written tight in one read as a digit
 TWO_NO_SCORE = 1.9   # width / expected digit width from which it is cut without a scorer
 THREE = 2.3          # width / expected digit width from which three parts are tried too
 THREE_NO_SCORE = 3.2
@@ -65,6 +69,10 @@ SHAPE_COST = 3.0     # log-probability handicap of a digit that does not fit its
 DOUBT_MARGIN = 0.5   # log-probability lead over any option reading other digits below which it is doubtful
 ONE_WIDTH = 0.5      # a written '1' is about half as wide as other digits (split readings of narrow pairs)
 PAIR_SURE = 0.9      # pair reader's confidence (both sides) that cuts a component read whole as no digit
+NARROW_SURE = 0.99   # a narrow mark read whole as a digit at least this surely is not asked whether it is two
+TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts such a narrow mark in two
+TWO_SURE = 0.95      # ... that settles a close call between one digit and two for two (ONE_SURE: for one)
+ONE_SURE = 0.05
 # How much wider than a typical digit each class is written (median width/height of MNIST training
 # digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
 # one and a half digits is still one digit. Narrower classes ('6', '9': 0.875) and the '1' (judged
@@ -72,8 +80,10 @@ PAIR_SURE = 0.9      # pair reader's confidence (both sides) that cuts a compone
 CLASS_WIDTH = (1.125, 1.0, 1.19, 1.0, 1.0, 1.19, 1.0, 1.0, 1.0, 1.0)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
-# (N, 28, 56) pair crops -> (N, 2, 10) probabilities of the left and right digit.
-PairScorer = Callable[[np.ndarray], np.ndarray]
+# (N, 28, 56) pair crops -> ((N, 2, 10) probabilities of the left and right digit, (N,) probability
+# that the crop holds two digits rather than one, NaN where the reader cannot tell).
+PairScorer = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+PairReading = tuple[np.ndarray, float]  # one component's (2, 10) digit probabilities, two-digit probability
 
 
 def _local_minima(values: np.ndarray) -> np.ndarray:
@@ -329,12 +339,13 @@ def is_wide(component: Component, line_height: float, width: float, scored: bool
     return aspect >= WIDE or w >= TWO_WIDE * width
 
 
-def maybe_pair(component: Component, line_height: float) -> bool:
+def maybe_pair(component: Component, line_height: float, aspect: float = PAIR_ASPECT) -> bool:
     """Whether a digit-sized component not wide enough for :func:`is_wide` may still be two
-    touching digits, one of them a thin '1' ('01', '61', '11'): it is cut only when the
-    classifier reads it whole as no digit."""
+    touching digits, one of them a thin '1' ('01', '61', '11'): at least ``aspect`` times as
+    wide as tall. It is cut only when the classifier reads it whole as no digit, or (with a pair
+    reader) the pair reader is sure it holds two."""
     w, h = component.box.w, component.box.h
-    return h >= 0.6 * line_height and w >= PAIR_ASPECT * h
+    return h >= 0.6 * line_height and w >= aspect * h
 
 
 def digit_values(probs: np.ndarray, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -370,24 +381,57 @@ def blend_pair(single: np.ndarray, pair: np.ndarray) -> np.ndarray:
             ).astype(np.float32)
 
 
-def _read_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray, bool]],
-                unread_whole: list[tuple[int, int, "_Job", int]], pairs: PairScorer,
-                parts_probs: np.ndarray, decided: dict[tuple[int, int], list[Component]]) -> None:
+def _read_pairs(components: list[Component], pairs: PairScorer, known: dict[int, PairReading]) -> None:
+    """Read ``components`` not yet in ``known`` (by ``id``) with the pair reader, in one call."""
+    todo = [c for c in {id(c): c for c in components}.values() if id(c) not in known]
+    if todo:
+        digits, two = pairs(batch_to_pair([c.mask for c in todo]))
+        for c, sides, p in zip(todo, np.asarray(digits), np.asarray(two, np.float64)):
+            known[id(c)] = (sides, float(p))
+
+
+@dataclass
+class _Doubt:
+    """A close call (``rivals``: the options that nearly beat the ``choice``; 0 is the whole)
+    and the chosen reading's marks; the pair reader may settle it (:meth:`settled`)."""
+
+    component: Component
+    choice: int
+    rivals: list[int]
+    pieces: list[Component]
+    probs: np.ndarray | None = None  # the classifier's on a chosen cut in two's parts
+
+    def settled(self, reading: PairReading) -> bool:
+        """Whether the pair reader settles it: sure of one digit where the whole was chosen,
+        or, for a cut in two, sure of two digits (if the whole came close) and reading the
+        digits its parts read (if another cut came close)."""
+        sides, two = reading
+        if self.choice == 0:
+            return two <= ONE_SURE
+        if len(self.pieces) != 2 or self.probs is None:
+            return False  # a reader of pairs cannot settle a cut into three
+        whole = 0 not in self.rivals or two >= TWO_SURE
+        cuts = all(r == 0 for r in self.rivals) or all(
+            np.argmax(single[:10]) == np.argmax(side) for single, side in zip(self.probs, sides))
+        return whole and cuts
+
+
+def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]],
+                 unread_whole: list[tuple[int, int, "_Job", int]], doubts: list[_Doubt], pairs: PairScorer,
+                 known: dict[int, PairReading], parts_probs: np.ndarray,
+                 decided: dict[tuple[int, int], list[Component]]) -> None:
     """One call of the pair reader on the page's components cut in two (each part's ``scores``
-    become :func:`blend_pair` of the two readings; a component whose only doubt was another cut
-    reading other digits is no longer doubtful when the pair reader, which sees both digits
-    whole, reads the digits the chosen cut's parts read) and on those read whole as no digit that no
-    cut beat: one the pair reader reads as two digits (both sides together at least PAIR_SURE,
-    '01' or '40' nested so that no cut leaves either whole) is cut at its best two-part cut
-    and its parts read the same way."""
-    read = np.asarray(pairs(batch_to_pair([comp.mask for comp, _, _, _ in cut_in_two]
-                                          + [job.component.mask for _, _, job, _ in unread_whole])))
-    for (_, pieces, probs, settle), sides in zip(cut_in_two, read):
-        agree = settle and all(np.argmax(single[:10]) == np.argmax(side) for single, side in zip(probs, sides))
-        for piece, single, side in zip(pieces, probs, sides):
+    become :func:`blend_pair` of the two readings), on those read whole as no digit that no cut
+    beat (one the pair reader reads as two digits, both sides together at least PAIR_SURE, '01'
+    or '40' nested so that no cut leaves either whole, is cut at its best two-part cut and its
+    parts read the same way), and on the close calls it may settle (:class:`_Doubt`)."""
+    _read_pairs([comp for comp, _, _ in cut_in_two] + [job.component for _, _, job, _ in unread_whole]
+                + [d.component for d in doubts], pairs, known)
+    for comp, pieces, probs in cut_in_two:
+        for piece, single, side in zip(pieces, probs, known[id(comp)][0]):
             piece.scores = blend_pair(single, side)
-            piece.doubtful = piece.doubtful and not agree
-    for (s, c, job, option), sides in zip(unread_whole, read[len(cut_in_two):]):
+    for s, c, job, option in unread_whole:
+        sides = known[id(job.component)][0]
         if float(sides.max(axis=1).prod()) < PAIR_SURE:
             continue
         pieces = job.pieces(option)
@@ -397,6 +441,10 @@ def _read_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray, b
         for piece, single, side in zip(pieces, parts_probs[job.first_part(option):], sides):
             piece.scores = blend_pair(single, side)
             piece.doubtful = job.component.doubtful
+    for doubt in doubts:
+        if doubt.settled(known[id(doubt.component)]):
+            for piece in doubt.pieces:
+                piece.doubtful = False
 
 
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
@@ -426,7 +474,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 continue
             digits = comp.box.w / width
             if not is_wide(comp, height, width, score is not None):
-                if score is not None and maybe_pair(comp, height):
+                if score is not None and maybe_pair(comp, height, PAIR_ASPECT if pairs is None else TIGHT_ASPECT):
                     wide.append((s, c, comp, digits))
                     narrow.add((s, c))
                 continue
@@ -447,16 +495,22 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
         for (_, _, comp, _), crop, probs in zip(wide, whole_crops, whole_probs):
             if crop.shape == comp.mask.shape:  # scored as it stands: kept unless it is cut
                 comp.scores = probs
+        known: dict[int, PairReading] = {}  # the pair reader's readings, by id of the component
+        if pairs is not None:
+            # Narrow marks read as a digit, not surely: perhaps two digits written as tight as one.
+            _read_pairs([comp for (s, c, comp, _), probs, no_digit in zip(wide, whole_probs, unread)
+                         if (s, c) in narrow and not no_digit and probs.max() < NARROW_SURE], pairs, known)
         jobs: list[tuple[int, int, float, int, _Job, bool]] = []
         crops: list[np.ndarray] = []
         for (s, c, comp, digits), whole_value, no_digit, label in zip(wide, whole, unread, whole_label):
-            if (s, c) in narrow and not no_digit:
+            tight = id(comp) in known and known[id(comp)][1] >= TIGHT_SURE
+            if (s, c) in narrow and not no_digit and not tight:
                 continue
             with_three = digits >= THREE
             # The prior weighs the width in digits of the class the whole reads as ('0' is wide).
             digits /= CLASS_WIDTH[label]
             best_prior = max(prior(n, digits) for n in ((2, 3) if with_three else (2,)))
-            if whole_value >= best_prior + DOUBT_MARGIN:
+            if whole_value >= best_prior + DOUBT_MARGIN and not tight:
                 continue  # no split can win, nor come close
             options = segmentations(comp.mask, stroke, with_three)
             start, counts = len(crops), []
@@ -468,8 +522,9 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
         parts_probs = np.asarray(score(batch_to_mnist(crops))) if crops else np.zeros((0, 11))
         parts_value, _, parts_label = digit_values(parts_probs, crops) if crops \
             else (np.zeros(0), None, np.zeros(0, int))
-        cut_in_two: list[tuple[Component, list[Component], np.ndarray, bool]] = []
+        cut_in_two: list[tuple[Component, list[Component], np.ndarray]] = []
         unread_whole: list[tuple[int, int, _Job, int]] = []  # (string, component, job, its best 2-part option)
+        doubts: list[_Doubt] = []
         for s, c, whole_value, label, job, no_digit in jobs:
             comp = job.component
             values, readings = [whole_value + prior(1, job.digits)], [(label,)]
@@ -485,22 +540,28 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 pos += n
             choice = int(np.argmax(values))  # ties: the first, i.e. whole
             rivals = _rivals(values, readings, choice)
+            two = [o for o, n in enumerate(job.counts, 1) if n == 2]
+            if choice == 0 and two and id(comp) in known and known[id(comp)][1] >= TIGHT_SURE:
+                # The pair reader is sure this mark, narrow as one digit, is two ('71', '11').
+                choice, rivals = max(two, key=values.__getitem__), []
             if choice == 0 and no_digit and pairs is not None:
                 # No cut reads better than the whole's "no digit": perhaps a pair no cut gets whole.
-                two = [o for o, n in enumerate(job.counts, 1) if n == 2]
                 if two:
                     unread_whole.append((s, c, job, max(two, key=values.__getitem__)))
+            probs = None
             if job.options[choice]:
                 pieces = job.pieces(choice)
                 decided[(s, c)] = [p for p in pieces if p is not None]
                 if pairs is not None and len(pieces) == 2 and None not in pieces:
-                    # Only other cuts came close: the pair reader may settle which digits they are.
-                    settle = bool(rivals) and 0 not in rivals
-                    cut_in_two.append((comp, pieces, parts_probs[job.first_part(choice):][:2], settle))
-            for piece in decided.get((s, c), [comp]):
+                    probs = parts_probs[job.first_part(choice):][:2]
+                    cut_in_two.append((comp, pieces, probs))
+            marks = decided.get((s, c), [comp])
+            for piece in marks:
                 piece.doubtful = bool(rivals)
-        if cut_in_two or unread_whole:
-            _read_pairs(cut_in_two, unread_whole, pairs, parts_probs, decided)
+            if rivals and pairs is not None:
+                doubts.append(_Doubt(comp, choice, rivals, marks, probs))
+        if cut_in_two or unread_whole or doubts:
+            _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided)
     out = []
     for s, string in enumerate(strings):
         row = []

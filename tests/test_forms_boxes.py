@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from forms.boxes import find_frames
+from forms.boxes import Frame, comb_grid, find_frames
 from tests.test_segment_helpers import TemplateScorer
 from forms.regions import Region, comb_marks, from_frame, take_ink
 from pipeline.results import Box
@@ -54,6 +54,20 @@ def test_comb_with_lost_dividers_and_broken_lines():
     assert found.kind == "comb" and len(found.cells) == 10
     (trusted,) = find_frames(lines > 0)  # without the page, the grid alone decides
     assert len(trusted.cells) == 10
+
+
+def test_a_templates_comb_grid_keeps_to_the_printed_dividers():
+    """A template's 8-cell comb that detection could not cut: the first cell's hole opened by a
+    digit crossing the frame, two holes merged by one crossing a divider, and a digit spilling
+    over the right end that widened the frame's outer box by 20 px."""
+    printed = canvas()
+    comb(printed, 60, 100, 44, 58, 8)
+    cell = lambda k, j=None: Box(60 + 44 * k + 2, 102, 44 * ((j or k) - k + 1) - 3, 55)
+    holes = [cell(1), cell(2, 3), cell(4), cell(5), cell(6), cell(7)]
+    found = Frame(Box(60, 100, 8 * 44 + 20, 58), Box.enclosing(holes), [], holes)
+    cells = comb_grid(found, 8, page_of(printed))
+    assert len(cells) == 8
+    assert all(60 + 44 * k < c.x and c.right < 60 + 44 * (k + 1) + 1 for k, c in enumerate(cells)), cells
 
 
 def test_unequal_cells_are_one_box():
@@ -209,6 +223,20 @@ def test_a_pale_frame_is_read_as_it_stands_with_or_without_a_template():
     assert (region.kind, region.frame, region.cells, region.pale) == ("comb", None, [], True)
     # A template knows its comb's cells: they are kept, laid over the frame found, nothing stripped.
     spec = FieldSpec("account", "digits", (0.1, 0.1, 0.3, 0.1), cells=6)
-    templated = _field_region(spec, comb_frame, Box(90, 40, 320, 80))
+    templated = _field_region(spec, comb_frame, Box(90, 40, 320, 80), np.full((200, 500), 250, np.uint8))
     assert templated.box == outer and templated.frame is None and templated.pale
     assert len(templated.cells) == 6 and all(outer.x <= c.x and c.right <= outer.right for c in templated.cells)
+
+
+def test_a_templates_comb_that_detection_cut_otherwise_is_stripped_by_the_templates_cells():
+    from forms.reader import _field_region
+    from forms.template import FieldSpec
+
+    printed = canvas()
+    comb(printed, 60, 100, 44, 58, 8)
+    holes = [Box(60 + 44 * k + 2, 102, 41, 55) for k in range(1, 8)]  # the first cell's opened
+    found = Frame(Box(60, 100, 8 * 44, 58), Box.enclosing(holes), holes[:3], holes)  # cut in 3
+    spec = FieldSpec("date", "date", (0.1, 0.1, 0.3, 0.1), cells=8)
+    region = _field_region(spec, found, Box(50, 90, 370, 80), page_of(printed))
+    assert len(region.cells) == 8 and region.frame.cells == region.cells
+    assert region.cells[0].x < 60 + 44 and found.cells == holes[:3]  # the frame found is left as it was

@@ -78,11 +78,11 @@ def _scorer(images: np.ndarray) -> np.ndarray:
 def test_a_cut_pair_takes_the_pair_readers_reading():
     seen = []
 
-    def pairs(images: np.ndarray) -> np.ndarray:
+    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         seen.append(images.shape)
         out = np.zeros((len(images), 2, 10), np.float32)
         out[:, 0, 7] = out[:, 1, 1] = 1.0   # '71'
-        return out
+        return out, np.ones(len(images), np.float32)
 
     plain = split_touching([[_pair_blob()]], [40.0], 4.0, _scorer)[0]
     assert len(plain) == 2 and all(c.scores is None for c in plain)
@@ -92,29 +92,45 @@ def test_a_cut_pair_takes_the_pair_readers_reading():
     assert cut[0].scores[7] == pytest.approx(0.55) and cut[0].scores[1] == pytest.approx(0.45)
 
 
-def _pair_reading(left: int, right: int):
-    def pairs(images: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(images), 2, 10), np.float32)
-        out[:, 0, left] = out[:, 1, right] = 1.0
-        return out
-    return pairs
-
-
-@pytest.mark.parametrize("settle, read, doubtful", [
-    (True, (1, 1), False),   # only another cut came close, and the pair reader reads the cut's '11'
-    (True, (7, 1), True),    # the pair reader reads other digits: still in doubt
-    (False, (1, 1), True),   # the whole came close too: a pair reader cannot say one digit or two
-])
-def test_pair_reader_settles_a_doubt_between_cuts_only(settle, read, doubtful):
-    from segmentation.touching import _read_pairs
+def _two_cut_doubt(rivals: list[int], probs_read: tuple[int, int] = (1, 1)):
+    from segmentation.touching import _Doubt
     blob = _pair_blob()
     pieces = [Component(Box(100, 50, 26, 40), blob.mask[:, :26], doubtful=True),
               Component(Box(126, 50, 26, 40), blob.mask[:, 26:], doubtful=True)]
     probs = np.zeros((2, 11), np.float32)
-    probs[:, 1] = 0.9
-    probs[:, 7] = 0.1
-    _read_pairs([(blob, pieces, probs, settle)], [], _pair_reading(*read), probs, {})
-    assert [p.doubtful for p in pieces] == [doubtful, doubtful]
+    probs[[0, 1], list(probs_read)] = 0.9
+    return _Doubt(blob, 1, rivals, pieces, probs)
+
+
+def _reading(left: int, right: int, two: float):
+    sides = np.zeros((2, 10), np.float32)
+    sides[0, left] = sides[1, right] = 1.0
+    return sides, two
+
+
+@pytest.mark.parametrize("rivals, read, two, settled", [
+    ([2], (1, 1), 0.5, True),     # only another cut came close; the pair reader reads the cut's '11'
+    ([2], (7, 1), 1.0, False),    # ... but it reads other digits: still in doubt
+    ([0], (7, 1), 0.99, True),    # only the whole came close; the reader is sure of two digits
+    ([0], (1, 1), 0.9, False),    # ... not sure enough
+    ([0, 2], (1, 1), 0.99, True),  # both: two digits, and the cut's
+    ([0, 2], (7, 1), 0.99, False),
+])
+def test_the_pair_reader_settles_close_calls_it_can_judge(rivals, read, two, settled):
+    assert _two_cut_doubt(rivals).settled(_reading(*read, two)) is settled
+
+
+@pytest.mark.parametrize("two, settled", [(0.01, True), (0.3, False)])
+def test_a_whole_read_as_one_digit_is_settled_by_the_two_digit_head(two, settled):
+    from segmentation.touching import _Doubt
+    blob = _pair_blob()
+    assert _Doubt(blob, 0, [1], [blob]).settled(_reading(0, 0, two)) is settled
+
+
+def test_a_cut_into_three_is_never_settled_by_a_pair_reader():
+    from segmentation.touching import _Doubt
+    blob = _pair_blob()
+    assert not _Doubt(blob, 1, [0], [blob, blob, blob], np.zeros((3, 11))).settled(_reading(1, 1, 1.0))
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +142,21 @@ def reader() -> PairReader:
 def test_shipped_reader_reads_pairs_written_from_fixture_digits(reader):
     images, labels = load_mnist_fixture()   # MNIST test digits: never seen in training
     x, y = make_pairs(images, labels, 60, seed=3)
-    probs = reader.predict(x)
-    assert probs.shape == (60, 2, 10)
+    probs, two = reader.predict(x)
+    assert probs.shape == (60, 2, 10) and two.shape == (60,)
     np.testing.assert_allclose(probs.sum(axis=2), 1.0, atol=1e-5)
     logits = np.log(np.clip(probs, 1e-9, 1.0)).reshape(60, 20)
     assert both_right(logits, y).mean() >= 0.9
+    assert (two >= 0.5).mean() >= 0.95                     # pairs are pairs
+
+
+@shipped
+def test_shipped_reader_tells_single_digits_from_pairs(reader):
+    images, labels = load_mnist_fixture()
+    x, y = make_pairs(images, labels, 0, seed=5, singles=60)
+    assert (y[:, 2] == 0).all()
+    _, two = reader.predict(x)
+    assert (two < 0.5).mean() >= 0.95
 
 
 @shipped
@@ -154,19 +180,31 @@ def test_a_pair_reader_not_matching_its_card_is_refused(tmp_path):
         PairReader(MODELS).predict(np.zeros((2, 28, 28), np.float32))
 
 
+@shipped
+def test_a_pair_reader_without_the_two_digit_head_is_refused(tmp_path):
+    for name in (PAIR_MODEL_FILE, PAIR_CARD_FILE):
+        shutil.copy(MODELS / name, tmp_path / name)
+    card = json.loads((tmp_path / PAIR_CARD_FILE).read_text())
+    del card["two_temperature"]
+    (tmp_path / PAIR_CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="train-pairs"):
+        PairReader(tmp_path)
+
+
 MNIST = default_dir("DIGITS_MNIST_DIR", "mnist")
 
 
 @pytest.mark.skipif(MNIST is None, reason="MNIST files not found (../shared/data/mnist or DIGITS_MNIST_DIR)")
 def test_training_command_writes_a_reader_and_its_card(tmp_path):
-    card = train_pairs(PairOptions(mnist=MNIST, out=tmp_path, pairs=64, epochs=1, check_pairs=40))
+    card = train_pairs(PairOptions(mnist=MNIST, out=tmp_path, pairs=64, singles=32, epochs=1, check_pairs=40))
     assert (tmp_path / PAIR_MODEL_FILE).is_file() and card["sha256"] == json.loads(
         (tmp_path / PAIR_CARD_FILE).read_text())["sha256"]
     assert set(card["data_md5"]) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                                      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
-    assert card["temperature"] > 0 and "CC BY-SA 3.0" in card["license"]
-    probs = PairReader(tmp_path).predict(np.zeros((3,) + PAIR_SHAPE, np.float32))
-    assert probs.shape == (3, 2, 10)
+    assert card["temperature"] > 0 and card["two_temperature"] > 0 and "CC BY-SA 3.0" in card["license"]
+    assert card["metrics"]["test_singles"] == 20 and 0 <= card["metrics"]["test_two_digits"]["accuracy"] <= 1
+    probs, two = PairReader(tmp_path).predict(np.zeros((3,) + PAIR_SHAPE, np.float32))
+    assert probs.shape == (3, 2, 10) and two.shape == (3,) and ((two >= 0) & (two <= 1)).all()
 
 
 def _nothing_reads(images: np.ndarray) -> np.ndarray:
@@ -178,10 +216,10 @@ def _nothing_reads(images: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("sure, parts", [(0.99, 2), (0.6, 1)])
 def test_a_mark_read_as_no_digit_is_cut_only_when_the_pair_reader_is_sure(sure, parts):
-    def pairs(images: np.ndarray) -> np.ndarray:
+    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = np.full((len(images), 2, 10), (1 - sure) / 9, np.float32)
         out[:, 0, 4] = out[:, 1, 0] = sure   # '40'
-        return out
+        return out, np.full(len(images), 0.5, np.float32)
 
     read = split_touching([[_pair_blob()]], [40.0], 4.0, _nothing_reads, pairs=pairs)[0]
     assert len(read) == parts
@@ -194,9 +232,10 @@ def test_a_mark_read_as_no_digit_is_cut_only_when_the_pair_reader_is_sure(sure, 
 def test_pairs_are_read_the_same_in_any_batch(reader):
     images, labels = load_mnist_fixture()
     x, _ = make_pairs(images, labels, 40, seed=4)   # more than one PAIR_BATCH
-    together = reader.predict(x)
-    alone = np.concatenate([reader.predict(x[i:i + 1]) for i in range(len(x))])
-    np.testing.assert_allclose(together, alone, atol=1e-5)
+    together, two = reader.predict(x)
+    alone = [reader.predict(x[i:i + 1]) for i in range(len(x))]
+    np.testing.assert_allclose(together, np.concatenate([a for a, _ in alone]), atol=1e-5)
+    np.testing.assert_allclose(two, np.concatenate([t for _, t in alone]), atol=1e-5)
 
 
 def test_training_command_names_a_foreign_mnist_file(tmp_path, capsys):
@@ -208,3 +247,37 @@ def test_training_command_names_a_foreign_mnist_file(tmp_path, capsys):
     assert main(["train-pairs", "--mnist", str(tmp_path), "--out", str(tmp_path / "m")]) == 1
     assert "train-images-idx3-ubyte.gz: checksum differs" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def _tight_blob() -> Component:
+    """A '7' and a '1' written as tight as one digit: 40 px tall, 18 wide (aspect 0.45)."""
+    mask = np.zeros((40, 18), bool)
+    mask[2:5, 0:10] = True       # the 7's bar
+    mask[2:38, 8:11] = True      # its stem, shared with
+    mask[2:38, 14:17] = True     # the '1'
+    mask[18:21, 8:17] = True     # joined by a stroke
+    return Component(Box(100, 50, 18, 40), mask)
+
+
+def _unsure_seven(images: np.ndarray) -> np.ndarray:
+    """A stand-in classifier reading everything as a '7', not surely (below NARROW_SURE)."""
+    out = np.full((len(images), 11), 0.04, np.float32)
+    out[:, 7] = 0.6
+    return out
+
+
+@pytest.mark.parametrize("two, parts", [(0.999, 2), (0.9, 1)])
+def test_a_narrow_mark_read_as_a_digit_is_cut_when_the_pair_reader_is_sure_it_is_two(two, parts):
+    seen = []
+
+    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(len(images))
+        out = np.zeros((len(images), 2, 10), np.float32)
+        out[:, 0, 7] = out[:, 1, 1] = 1.0   # '71'
+        return out, np.full(len(images), two, np.float32)
+
+    read = split_touching([[_tight_blob()]], [40.0], 3.0, _unsure_seven, pairs=pairs)[0]
+    assert len(read) == parts and seen[0] == 1
+    assert not any(c.doubtful for c in read)  # the pair reader was sure either way
+    without = split_touching([[_tight_blob()]], [40.0], 3.0, _unsure_seven)[0]
+    assert len(without) == 1  # no pair reader: a narrow mark read as a digit stays whole

@@ -210,6 +210,7 @@ def test_queue_is_worst_first_with_context(client):
     assert first["key"] == FIRST and first["digit"] == "?"
     assert first["string"]["text"] == "3?8"
     assert first["alternatives"] == [["?", 0.3], ["4", 0.25], ["9", 0.2]]
+    assert first["reason"] == "not a digit" and items[1]["reason"] == "low confidence"
     assert first["page_url"].startswith("/page?")
 
 

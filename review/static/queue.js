@@ -111,6 +111,7 @@
     }
     const link = $("page-link");
     link.href = item.page_url; link.textContent = `${item.key.file} · page ${item.key.page} · string ${item.key.string_id}`;
+    $("reason").textContent = item.reason ? `flagged: ${item.reason}` : "";
     $("alts").replaceChildren(...item.alternatives.map(([l, p], i) => Review.el("button", {
       type: "button", class: `alt ${i === 0 ? "model" : ""}`, title: i === 0 ? "the model's reading (a / Space)" : "choose",
       onclick: () => submit(l) }, Review.el("span", { class: "alt-label", text: label(l) }),
