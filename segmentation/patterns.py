@@ -25,11 +25,17 @@ _SHAPES = re.compile("|".join((
 _BROKEN_DATE = re.compile(r"\d{1,2}-\d{1,2}-(\d|\d{3}|\d{5,})")
 
 
+# An amount whose whole part starts with a zero and goes on for two digits or more: nobody
+# writes '0212.68'; it is a date that lost a separator ('02.12.68').
+_ZERO_LED_AMOUNT = re.compile(r"0[^./,-]{2,}[.,][^./,-]{2}")
+
+
 def plausible(text: str) -> bool:
     """Whether ``text`` (digits and the separators ``. , / -``; any other character counts as
     a digit, e.g. '?' for an unread one) has one of the shapes above."""
     skeleton = "".join(ch if ch in "./,-" else "0" for ch in text)
-    return _SHAPES.fullmatch(skeleton) is not None and _BROKEN_DATE.fullmatch(skeleton) is None
+    return (_SHAPES.fullmatch(skeleton) is not None and _BROKEN_DATE.fullmatch(skeleton) is None
+            and _ZERO_LED_AMOUNT.fullmatch(text) is None)
 
 
 YEARS = (1800, 2199)  # a four-digit group outside these is no year ('06/3908' is a misread '1')

@@ -181,7 +181,9 @@ def test_point_in_an_amount_stays():
     ("12", True), ("12.01.2022", True), ("1,234.56", True), ("12,50", True), ("353-014-7169", True),
     ("12/03/24", True), ("1910.8165", False), ("111061199.5", False), ("353-014-71.69", False),
     ("2,55.00", False), ("17-12-88", True), ("1-800-555-0199", True),
-    ("17-12-088", False)])  # a dashed date with a year digit lost is no account number
+    ("17-12-088", False),  # a dashed date with a year digit lost is no account number
+    ("0212.68", False), ("0?12.68", False),  # nor is an amount led by a zero: '02.12.68' lost a dot
+    ("0.50", True), ("01.05", True), ("0042", True), ("02.12.68", True)])
 def test_plausible_shapes(text, expected):
     assert plausible(text) is expected
 
