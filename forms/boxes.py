@@ -159,7 +159,8 @@ def _comb_cells(holes: list[Box], outer: Box, gray: np.ndarray | None = None) ->
     ON_GRID of them, since an upright digit stroke that line removal took for a divider makes a
     side off the grid) and whose dividers lost from the mask are printed on ``gray`` (when
     given). Holes may span several cells (a digit crossing a divider takes it out of the line
-    mask), so the grid comes from the frame, not from the holes. None: no grid fits."""
+    mask), so the grid comes from the frame, then refitted to the holes' sides
+    (:func:`_fitted_grid`). None: no grid fits."""
     start, span, thick = _grid_span(holes, outer)
     height = float(np.median([h.h for h in holes]))
     # Cell boundaries (the dividers' centre lines) seen at the holes' sides.

@@ -81,7 +81,7 @@ CLASS_WIDTH = (1.125, 1.0, 1.19, 1.0, 1.0, 1.19, 1.0, 1.0, 1.0, 1.0)
 
 Scorer = Callable[[np.ndarray], np.ndarray]
 # (N, 28, 56) pair crops -> ((N, 2, 10) probabilities of the left and right digit, (N,) probability
-# that the crop holds two digits rather than one, NaN where the reader cannot tell).
+# that the crop holds two digits rather than one).
 PairScorer = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 PairReading = tuple[np.ndarray, float]  # one component's (2, 10) digit probabilities, two-digit probability
 
@@ -459,8 +459,9 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     parts of those a split could still beat. A split's value is at most
     its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
     by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
-    ``pairs`` (optional) reads whole, once per page, the components cut in two and those read
-    whole as no digit that no cut beat (see :func:`_read_pairs`).
+    ``pairs`` (optional) reads whole, at most twice per page, the narrow marks read as a digit
+    but not surely (TIGHT_SURE), then the components cut in two, those read whole as no digit
+    that no cut beat, and those whose reading was a close call (see :func:`_apply_pairs`).
     """
     decided: dict[tuple[int, int], list[Component]] = {}
     wide: list[tuple[int, int, Component, float]] = []
