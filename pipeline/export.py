@@ -206,6 +206,7 @@ class ResultWriter:
         self.done: set[tuple[str, int]] = recover(self.out) if resume else set()
         self._fields_checked = False
         self._exported = exported_tables(self.out) if resume else {}
+        self._headers: dict[str, list[str]] = {}  # the header each table already on disk has
         for name, columns in TABLES.items():
             path = self.out / name
             if not (resume and path.exists() and path.stat().st_size > 0):
@@ -220,7 +221,14 @@ class ResultWriter:
             return
         fd = os.open(self.out / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            block = csv_block(rows, columns, header=os.fstat(fd).st_size == 0)
+            fresh = os.fstat(fd).st_size == 0
+            if not fresh:
+                # A run resumed into a folder an older version wrote keeps that folder's columns
+                # (a column added since is left out) rather than write rows of another width.
+                if name not in self._headers:
+                    self._headers[name] = _header(self.out / name) or columns
+                columns = self._headers[name]
+            block = csv_block(rows, columns, header=fresh)
             view = memoryview(block)
             while view:  # one write in practice; a short write (disk full) is resumed, not lost
                 view = view[os.write(fd, view):]

@@ -169,6 +169,21 @@ def test_resumed_writer_appends_to_what_was_done(tmp_path):
     assert rows(tmp_path / "out") == rows(tmp_path / "fresh")
 
 
+def test_resume_into_a_folder_of_an_older_version_keeps_its_columns(tmp_path):
+    """digits.csv written before a column was added (``flag_reason``): the resumed run's rows
+    take the file's columns, so every line keeps the header's width."""
+    writer = ResultWriter(tmp_path)
+    writer.add(page("x.png", 1))
+    digits = pd.read_csv(tmp_path / "digits.csv", keep_default_na=False)
+    digits.drop(columns="flag_reason").to_csv(tmp_path / "digits.csv", index=False)
+    resumed = ResultWriter(tmp_path, resume=True)
+    resumed.add(page("y.png", 1, 3))
+    lines = (tmp_path / "digits.csv").read_text().splitlines()
+    width = lines[0].count(",")
+    assert "flag_reason" not in lines[0] and all(line.count(",") == width for line in lines)
+    assert set(pd.read_csv(tmp_path / "digits.csv")["file"]) == {"x.png", "y.png"}
+
+
 def test_resume_of_empty_or_missing_folder(tmp_path):
     assert ResultWriter(tmp_path / "new", resume=True).done == set()
     (tmp_path / "old").mkdir()
