@@ -29,11 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from classifier.datasets import default_dir, load_mnist, mnist_checksums
+from classifier.runtime import PAIR_CARD_FILE, PAIR_MODEL_FILE, PAIR_OUTPUTS, sha256sum
 from segmentation.normalize import PAIR_SHAPE, to_pair
+from segmentation.touching import TIGHT_SURE  # the card reports the head at the splitter's bar
 
-MODEL_FILE = "pairs.tflite"
-CARD_FILE = "pairs_card.json"
-TWO_SURE = 0.99            # reported: how many pairs / singles the head is this sure are pairs
 VALIDATION = 6000           # last MNIST training digits: calibration pairs only
 HEIGHTS = (24, 90)          # px, digit heights drawn (150-300 dpi handwriting)
 INK_LEVEL = (0.35, 0.65)    # the ink coverage the mask is cut at (thin or bold binarisation)
@@ -50,8 +49,6 @@ class PairOptions:
     seed: int = 1
     check_pairs: int = 3000   # calibration pairs, and as many test pairs (and half as many singles)
 
-
-OUTPUTS = 21  # logits: left digit (10), right digit (10), two digits rather than one (1)
 
 
 def write_pairs(images: np.ndarray, labels: np.ndarray, n: int, seed: int,
@@ -87,7 +84,7 @@ def make_pairs(images: np.ndarray, labels: np.ndarray, n: int, seed: int,
 def build(seed: int):
     """Three double-conv blocks (batch norm, max pooling) and a dense layer shared by two
     10-way heads (left digit, right digit) and a two-digits-or-one logit, out as one
-    (N, OUTPUTS) tensor."""
+    (N, PAIR_OUTPUTS) tensor."""
     import keras
     from keras import layers
 
@@ -144,7 +141,6 @@ def train_pairs(options: PairOptions) -> dict:
 
     from classifier.calibration import fit_temperature
     from classifier.export import to_tflite
-    from classifier.runtime import sha256sum
 
     started = time.time()
     images, labels = load_mnist(options.mnist, "train")
@@ -169,9 +165,9 @@ def train_pairs(options: PairOptions) -> dict:
     two_logits = np.stack([np.zeros(len(vy)), val_logits[:, 20]], axis=1)
     two_temperature = fit_temperature(two_logits, vy[:, 2])
     options.out.mkdir(parents=True, exist_ok=True)
-    path = to_tflite(model, options.out / MODEL_FILE, PAIR_SHAPE)
+    path = to_tflite(model, options.out / PAIR_MODEL_FILE, PAIR_SHAPE)
     card = {
-        "model": MODEL_FILE, "sha256": sha256sum(path), "input_shape": list(PAIR_SHAPE),
+        "model": PAIR_MODEL_FILE, "sha256": sha256sum(path), "input_shape": list(PAIR_SHAPE),
         "outputs": "logits: left digit 0-9, right digit 0-9, then one logit for two digits rather than one",
         "temperature": temperature, "two_temperature": two_temperature,
         "command": shlex.join(["python", *sys.argv]),
@@ -188,11 +184,11 @@ def train_pairs(options: PairOptions) -> dict:
         "metrics": {"test_pairs": options.check_pairs, "test_singles": check_singles,
                     "test_pair_accuracy": float(both_right(test_logits, ty).mean()),
                     "validation_pair_accuracy": float(both_right(val_logits, vy).mean()),
-                    "test_two_digits": two_scores(test_logits, ty, two_temperature, TWO_SURE)},
+                    "test_two_digits": two_scores(test_logits, ty, two_temperature, TIGHT_SURE)},
         "training_minutes": round((time.time() - started) / 60, 1),
         "license": "Derived from MNIST (Yann LeCun, Corinna Cortes, Christopher J.C. Burges), CC BY-SA 3.0",
     }
-    (options.out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+    (options.out / PAIR_CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     return card
 
 

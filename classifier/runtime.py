@@ -16,6 +16,7 @@ MODEL_FILE = "digits.tflite"
 CARD_FILE = "model_card.json"
 PAIR_MODEL_FILE = "pairs.tflite"   # classifier.pair_model writes these
 PAIR_CARD_FILE = "pairs_card.json"
+PAIR_OUTPUTS = 21  # logits: left digit (10), right digit (10), two digits rather than one (1)
 BATCH = 256  # largest batch of digits sent to the interpreter at once
 # Pairs are 4x the pixels with 32-128 channels at full size: batches of 16 keep the interpreter's
 # activations a few MB (60 at once took 35 MB more per worker than 20).
@@ -90,7 +91,7 @@ class PairReader:
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 56) float32 in [0, 1] -> ((N, 2, 10) left and right digit probabilities,
         (N,) probability that the crop holds two digits rather than one)."""
-        z = self._model.run(images, (28, 56), 21)
+        z = self._model.run(images, (28, 56), PAIR_OUTPUTS)
         digits = softmax(z[:, :20].reshape(-1, 2, 10), self.temperature).astype(np.float32)
         return digits, (1.0 / (1.0 + np.exp(-z[:, 20] / self.two_temperature))).astype(np.float32)
 

@@ -175,8 +175,8 @@ def _comb_cells(holes: list[Box], outer: Box, gray: np.ndarray | None = None) ->
         if score >= ON_GRID:
             fits.append((-score, n))
     for _, n in sorted(fits):  # best agreement first, then the fewest cells
-        start, pitch, thick = _fitted_grid(holes, outer, n)
-        cells = _grid_cells(holes, start, pitch, n, thick, gray)
+        first, pitch, _ = _fitted_grid(holes, outer, n)
+        cells = _grid_cells(holes, first, pitch, n, thick, gray)
         if gray is None or _dividers_printed(cells, holes, gray):
             return cells
     return None

@@ -501,17 +501,17 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             # Narrow marks read as a digit, not surely: perhaps two digits written as tight as one.
             _read_pairs([comp for (s, c, comp, _), probs, no_digit in zip(wide, whole_probs, unread)
                          if (s, c) in narrow and not no_digit and probs.max() < NARROW_SURE], pairs, known)
+        tight = {k for k, (_, two) in known.items() if two >= TIGHT_SURE}  # ids of those surely two
         jobs: list[tuple[int, int, float, int, _Job, bool]] = []
         crops: list[np.ndarray] = []
         for (s, c, comp, digits), whole_value, no_digit, label in zip(wide, whole, unread, whole_label):
-            tight = id(comp) in known and known[id(comp)][1] >= TIGHT_SURE
-            if (s, c) in narrow and not no_digit and not tight:
+            if (s, c) in narrow and not no_digit and id(comp) not in tight:
                 continue
             with_three = digits >= THREE
             # The prior weighs the width in digits of the class the whole reads as ('0' is wide).
             digits /= CLASS_WIDTH[label]
             best_prior = max(prior(n, digits) for n in ((2, 3) if with_three else (2,)))
-            if whole_value >= best_prior + DOUBT_MARGIN and not tight:
+            if whole_value >= best_prior + DOUBT_MARGIN and id(comp) not in tight:
                 continue  # no split can win, nor come close
             options = segmentations(comp.mask, stroke, with_three)
             start, counts = len(crops), []
@@ -542,7 +542,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             choice = int(np.argmax(values))  # ties: the first, i.e. whole
             rivals = _rivals(values, readings, choice)
             two = [o for o, n in enumerate(job.counts, 1) if n == 2]
-            if choice == 0 and two and id(comp) in known and known[id(comp)][1] >= TIGHT_SURE:
+            if choice == 0 and two and id(comp) in tight:
                 # The pair reader is sure this mark, narrow as one digit, is two ('71', '11').
                 choice, rivals = max(two, key=values.__getitem__), []
             if choice == 0 and no_digit and pairs is not None:

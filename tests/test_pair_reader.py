@@ -207,11 +207,17 @@ def test_training_command_writes_a_reader_and_its_card(tmp_path):
     assert probs.shape == (3, 2, 10) and two.shape == (3,) and ((two >= 0) & (two <= 1)).all()
 
 
-def _nothing_reads(images: np.ndarray) -> np.ndarray:
-    """A stand-in classifier that reads every crop, whole or cut, as no digit."""
-    out = np.full((len(images), 11), 0.02, np.float32)
-    out[:, 10] = 0.8
-    return out
+def _reads_everything_as(label: int, p: float):
+    """A stand-in classifier that reads every crop, whole or cut, as ``label`` (10: no digit)
+    with probability ``p``, the rest shared evenly."""
+    def score(images: np.ndarray) -> np.ndarray:
+        out = np.full((len(images), 11), (1 - p) / 10, np.float32)
+        out[:, label] = p
+        return out
+    return score
+
+
+_nothing_reads = _reads_everything_as(10, 0.8)
 
 
 @pytest.mark.parametrize("sure, parts", [(0.99, 2), (0.6, 1)])
@@ -259,11 +265,7 @@ def _tight_blob() -> Component:
     return Component(Box(100, 50, 18, 40), mask)
 
 
-def _unsure_seven(images: np.ndarray) -> np.ndarray:
-    """A stand-in classifier reading everything as a '7', not surely (below NARROW_SURE)."""
-    out = np.full((len(images), 11), 0.04, np.float32)
-    out[:, 7] = 0.6
-    return out
+_unsure_seven = _reads_everything_as(7, 0.6)  # a '7', below NARROW_SURE
 
 
 @pytest.mark.parametrize("two, parts", [(0.999, 2), (0.9, 1)])
