@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.results import Box
 
+from .dots import detach_dots
 from .components import Labeled, label_components, page_scale, speck_mask
 from .filters import MAX_DIGIT_HEIGHT, drop_rule_pieces, is_noise_string, solid_mask, too_tall
 from .grouping import group_strings
@@ -123,6 +124,7 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
         string.sort(key=lambda c: c.centre[0])
         positions = {k for k, c in enumerate(string) if id(c) in small}
         string = label_separators(string, positions, height, top, base)
+        string = detach_dots(string, height, top, base, scale.stroke)
         if any(c.separator is None for c in string):
             out.append(string)
     return out

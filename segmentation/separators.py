@@ -185,19 +185,20 @@ def label_separators(string: list[Component], marks: set[int], height: float, to
     return read_slashes(drop_stray_points(out), height)
 
 
-def _text(string: list[Component]) -> str:
-    """The string's shape: separators as themselves, every other mark as '0'."""
-    return "".join(c.separator or "0" for c in string)
+def shape(string: list[Component]) -> str:
+    """The string's shape for :func:`.patterns.plausible`: separators as themselves, every other
+    mark as '?' (a digit not read yet: a '0' would make every amount look zero-led)."""
+    return "".join(c.separator or "?" for c in string)
 
 
 def drop_stray_points(string: list[Component]) -> list[Component]:
     """The string without its '.' and ',' marks where they sit among dashes in a way no
     number is written ('353-014-71.69'): those are specks."""
     kinds = {c.separator for c in string} - {None}
-    if "-" not in kinds or not kinds & {".", ","} or plausible(_text(string)):
+    if "-" not in kinds or not kinds & {".", ","} or plausible(shape(string)):
         return string
     rest = [c for c in string if c.separator not in (".", ",")]
-    return rest if plausible(_text(rest)) else string
+    return rest if plausible(shape(rest)) else string
 
 
 def read_slashes(string: list[Component], height: float) -> list[Component]:
@@ -206,7 +207,7 @@ def read_slashes(string: list[Component], height: float) -> list[Component]:
     shape no number has ('1910.8165': a speck in '19/08/65'), are considered; in the latter
     the points are taken for specks and dropped when the slashes are chosen."""
     kinds = {c.separator for c in string} - {None}
-    if not string or kinds - {".", ","} or (kinds and plausible(_text(string))):
+    if not string or kinds - {".", ","} or (kinds and plausible(shape(string))):
         return string
     rest = [c for c in string if c.separator is None]
     bodies = [c for c in rest if could_be_slash(c, height)]

@@ -194,3 +194,12 @@ def test_plausible_shapes(text, expected):
     ("06/3908", False), ("3908/1/2", False), ("1/2/3908", False), ("06/20?8", True)])
 def test_possible_dates(text, expected):
     assert possible_date(text) is expected
+
+
+def test_shape_of_an_amount_is_plausible_before_its_digits_are_read():
+    # The digits are unread when separators are judged: a placeholder '0' made every amount of
+    # three or more whole digits look zero-led ('000.00'), i.e. of no shape.
+    from segmentation.separators import shape
+    marks = [mark(10 * k, 0, 8, 20) for k in range(6)]
+    marks[3].separator = "."
+    assert shape(marks) == "???.??" and plausible(shape(marks))
