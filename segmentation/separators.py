@@ -4,8 +4,9 @@ Each mark is judged against its string's line: height ``H`` (median digit height
 ``base`` (median top and bottom edges of the digits, px):
 
 * '.'  small roundish blob whose centre is in the bottom third of the line or below it;
-* ','  small blob clearly taller than wide at the baseline, or elongated down-left (a tail)
-  with a quarter of it below the baseline;
+* ','  small blob clearly taller than wide at the baseline (and a quarter of ``H`` tall: a thin
+  sliver of a dot is a '.'), or elongated down-left (a tail) with a quarter of it below the
+  baseline, up to 0.45 ``H`` across (bigger than any full stop);
 * '-'  short horizontal bar around mid-height;
 * '/'  thin straight stroke about as tall as the digits, leaning right by 30 degrees or more,
   and 15 more than the writer's slant; a '/' taller than the digits may lean less (18
@@ -35,8 +36,12 @@ from .marks import Component
 from .patterns import plausible
 
 DOT_SIZE = 0.35       # longer side / H at most, full stop
+COMMA_SIZE = 0.45     # longer side / H at most, a squat comma (too big for a full stop)
+COMMA_MIN_HEIGHT = 0.25  # height / H at least, a dot-sized comma taller than wide (a thinner
+#                          sliver of a dot, cut by the ruled line it sat on, is a full stop)
 COMMA_HEIGHT = 0.6    # height / H at most, comma
-COMMA_ELONGATION = 1.3  # major / minor axis at least for a squat comma (a dot is ~1)
+COMMA_ELONGATION = 1.5  # major / minor axis at least for a squat comma (a dot is ~1; one of a
+#                        few pixels can measure 1.4 whichever way its pixels fall)
 COMMA_MIN_LEAN = -10.0  # degrees (positive like '/') more than which a squat comma's tail leans
 DASH_HEIGHT = 0.3     # height / H at most, dash
 SLASH_LEAN = 30.0     # degrees from vertical at least, '/' (~9% of written '1's lean more)
@@ -80,19 +85,26 @@ def classify(comp: Component, height: float, top: float, base: float) -> str | N
             and rel_top >= 0.5:
         # A comma has a tail: clearly taller than wide, or elongated and hanging below the
         # baseline. A full stop is round and sits on it (baselines wander by a few px).
-        if h >= 1.5 * w:
-            return ","
-        descent = (bottom - base) / h
-        angle, elongation = lean(comp.mask)
-        # A comma's tail runs down and to the left, like the foot of a '/': a dot drawn out
-        # the other way (a pen drag, a speck of the ruled line under it) is still a full stop.
-        if descent >= 0.25 and h >= 0.9 * w and elongation >= COMMA_ELONGATION and angle > COMMA_MIN_LEAN:
-            return ","
-        return "."
+        tall = h >= 1.5 * w and h >= COMMA_MIN_HEIGHT * height
+        return "," if tall or _comma_tail(comp, base) else "."
     if h <= COMMA_HEIGHT * height and w <= 0.4 * height and h >= 1.2 * w and rel_top >= 0.45 \
             and bottom >= base - 0.1 * height:
         return ","
+    if max(w, h) <= COMMA_SIZE * height and cy >= 0.65 and rel_top >= 0.45 and _comma_tail(comp, base):
+        return ","  # a squat comma, too big for a full stop
     return None
+
+
+def _comma_tail(comp: Component, base: float) -> bool:
+    """Whether a small mark at the baseline has a comma's tail: about as tall as wide or taller,
+    hanging a quarter of its height below the baseline, and drawn out down and to the left like
+    the foot of a '/' (a dot drawn out the other way, by a pen drag or a speck of the ruled line
+    under it, is still a full stop)."""
+    w, h = comp.box.w, comp.box.h
+    if h < 0.9 * w or (comp.box.y + h - base) / h < 0.25:
+        return False
+    angle, elongation = lean(comp.mask)
+    return elongation >= COMMA_ELONGATION and angle > COMMA_MIN_LEAN
 
 
 def could_be_slash(comp: Component, height: float) -> bool:

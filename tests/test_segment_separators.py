@@ -203,3 +203,20 @@ def test_shape_of_an_amount_is_plausible_before_its_digits_are_read():
     marks = [mark(10 * k, 0, 8, 20) for k in range(6)]
     marks[3].separator = "."
     assert shape(marks) == "???.??" and plausible(shape(marks))
+
+
+def test_commas_and_dots_of_every_size_at_the_baseline():
+    # Digits 30 px tall: top y=100, baseline y=130.
+    def inked(draw, h: int, w: int, y: int) -> Component:
+        m = np.zeros((h, w), np.uint8)
+        draw(m)
+        return mark(0, y, w, h, m.astype(bool))
+
+    # A squat comma wider than any full stop (12 px, DOT_SIZE x 30 = 10.5): blob and tail down-left.
+    comma = inked(lambda m: (cv2.circle(m, (7, 4), 4, 1, -1), cv2.line(m, (7, 6), (1, 11), 1, 3)), 12, 12, 124)
+    assert classify(comma, 30.0, 100.0, 130.0) == ","
+    # A 6 px dot whose pixels happen to lean (elongation ~1.4) is still a full stop.
+    dot = inked(lambda m: cv2.ellipse(m, (3, 3), (3, 2), 60, 0, 360, 1, -1), 6, 6, 127)
+    assert classify(dot, 30.0, 100.0, 130.0) == "."
+    # A sliver of a dot (3 x 6 px, the rest cut away with the ruled line) is no comma.
+    assert classify(mark(0, 124, 3, 6), 30.0, 100.0, 130.0) == "."
