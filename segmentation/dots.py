@@ -4,10 +4,13 @@ Pen dots land close to the digits they separate and, once scanned and binarised,
 one ('7.' in '27.31', '.1' in '18.11.2001'): the two are one component, so the '.' is lost
 ('2731', '1811.2001') and the digit is read from a crop with a blob in its corner. A dot is
 looked for at the lower left and lower right of each digit-sized mark: a round blob in the bottom
-part of the line, joined to the digit by a contact narrower than itself, and reaching no higher
-than that part (a stroke going on upwards is the digit's own). It is cut off only where it is
-read as '.' and the string keeps a shape people write (:mod:`.patterns`), so a stroke's end is
-never turned into a separator of a string that has none of its kind.
+part of the line, joined to the digit by a contact narrower than itself, reaching no higher than
+that part (a stroke going on upwards is the digit's own), and set against a stem ('7.', '.1') or
+touching at a point (a contact under half a pen's width: the end of a '5's tail). The curled,
+blunt end of a '3' or '5' fails these. It is cut off only where it is read as '.' and the string
+keeps a shape people write (:mod:`.patterns`), so a stroke's end is never turned into a
+separator of a string that has none of its kind; where the string had a shape without it too,
+the digit is marked for review.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ FILL = 0.55   # share of the dot's box that is ink at least: a round blob, not a
 MIN_DOT = 0.7  # x pen width: the dot's shorter side at least (smaller is a speck)
 ROUND = 0.7  # widest inscribed disc / the dot's longer side at least
 STEM = 1.5    # dot heights above the dot the stroke it touches rises at least
+POINT = 0.5   # x pen width: a contact at a point, at most
+BLOB = 1.2    # x pen width: a dot touching at a point, across at least
 KEEP = 0.7    # share of the mark's ink the digit keeps at least
 
 
@@ -90,7 +95,10 @@ def _dot_at(comp: Component, right: bool, height: float, top: float, base: float
     if 2.0 * float(inside.max()) < ROUND * max(dot_h, dot_w):
         return None
     rest = mask & ~piece
-    if not _on_a_stem(rest, neck, rows[0], rows[-1], dot_h, stroke):
+    # Set against a stem, or touching at a point: a contact under half the pen's width between
+    # the digit and a blob wider than the pen (a stroke's own end is as thick as the pen).
+    at_a_point = profile[neck] <= POINT * stroke and min(dot_h, dot_w) >= BLOB * stroke
+    if not (at_a_point or _on_a_stem(rest, neck, rows[0], rows[-1], dot_h, stroke)):
         return None
     if not right:
         rest, piece = rest[:, ::-1], piece[:, ::-1]

@@ -98,3 +98,24 @@ def test_dot_on_the_right_of_a_stem_is_cut_off():
     assert out[1].box.x == 44 and out[1].box.w <= 6 and out[2].box.x >= out[1].box.right
     # Not when the stem is the last mark: a dot ends no string.
     assert len(detach_dots(string[:2], float(height), TOP, BASE, stroke=5.0)) == 2
+
+
+def test_dot_touching_the_end_of_a_stroke_at_a_point_is_cut_off():
+    """A dot just touching where a digit's bottom stroke ends ('6398.59': the '5's tail): no stem
+    beside it, but a contact under half a pen's width between the stroke and a blob wider than
+    the pen, which no stroke's own end has."""
+    height = BASE - TOP
+    mark = np.zeros((height, 34), np.uint8)
+    mark[0:27, 28:33] = 1   # a stroke coming down on the right
+    mark[22:27, 10:33] = 1  # and running left along the baseline, ending at x=10
+    cv2.circle(mark, (5, 26), 4, 1, -1)  # a dot touching that end
+    digit = np.ones((height, 14), bool)
+    string = [Component(Box(0, TOP, 14, height), digit), Component(Box(20, BASE - 27, 34, height), mark.astype(bool)),
+              Component(Box(70, TOP, 14, height), digit.copy()), Component(Box(90, TOP, 14, height), digit.copy())]
+    out = detach_dots(string, float(height), TOP, BASE, stroke=5.0)
+    assert [c.separator for c in out] == [None, ".", None, None, None]
+    assert out[1].box.right <= 30 <= out[2].box.x + 1 and out[2].doubtful  # "0000" had a shape too
+    # Without the dot, the stroke's end stays the digit's.
+    mark[:, :10] = 0
+    string[1] = Component(Box(20, BASE - 27, 34, height), mark.astype(bool))
+    assert len(detach_dots(string, float(height), TOP, BASE, stroke=5.0)) == 4
