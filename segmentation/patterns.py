@@ -42,9 +42,10 @@ YEARS = (1800, 2199)  # a four-digit group outside these is no year ('06/3908' i
 
 
 def possible_date(text: str) -> bool:
-    """Whether a '/'-separated reading ('19/08/65', '3/2024', '2024/1/31') names a possible
-    day and month (either order; '?' fits anything) and, where it has four digits, year. A
-    leaning '1' read as '/' between other digits gives impossible ones ('54/69', '06/3908')."""
+    """Whether a '/'-separated reading ('19/08/65', '3/2024', '2024/1/31', '05/32') names a
+    possible day and month (either order; '?' fits anything) and, where it has four digits, year.
+    A leaning '1' read as '/' between other digits gives impossible ones ('54/69', '06/3908',
+    '5/32')."""
     groups = text.split("/")
     if len(groups) not in (2, 3) or not all(groups):
         return False
@@ -56,7 +57,13 @@ def possible_date(text: str) -> bool:
         return len(group) != 4 or "?" in group or (group.isdigit() and YEARS[0] <= int(group) <= YEARS[1])
 
     if len(groups) == 2:
-        return year(groups[1]) and (fits(groups[0], 12) or (fits(groups[0], 31) and fits(groups[1], 12)))
+        first, second = groups
+        if len(second) == 4:
+            return year(second) and fits(first, 12)
+        # d/m or m/d; a month and a two-digit year only as 'mm/yy' (a card's expiry): '5/32' and
+        # '3/95' are '5132' and '3195' with a leaning '1'.
+        return (fits(first, 31) and fits(second, 12)) or \
+            (fits(first, 12) and (fits(second, 31) or (len(first) == 2 and len(second) == 2)))
     first, second, third = groups
     if len(first) == 4:
         return year(first) and fits(second, 12) and fits(third, 31)
