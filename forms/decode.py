@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from forms.rules import UNREADABLE, Checked, check_field
 from forms.template import FieldSpec
 from pipeline.results import DigitString, Glyph
+from segmentation.separators import date_like
 
 MAX_VARIED = 5   # least sure digits whose alternatives are tried
 SURE = 0.999     # a digit at least this sure is never varied
@@ -52,11 +53,24 @@ def readings(string: DigitString) -> Iterator[tuple[str, float, float]]:
     yield from found
 
 
+def slashed(text: str) -> Iterator[str]:
+    """``text`` (digits only) with two of its '1's read as '/' wherever that leaves a date's
+    groups (d/m/yy to dd/mm/yyyy, yyyy/m/d): a '/' leaning no more than a '1' reads as one."""
+    ones = [i for i, ch in enumerate(text) if ch == "1"]
+    for a, b in itertools.combinations(ones, 2):
+        if date_like([a, b - a - 1, len(text) - b - 1]):
+            yield f"{text[:a]}/{text[a + 1:b]}/{text[b + 1:]}"
+
+
 def best_valid(string: DigitString, spec: FieldSpec) -> tuple[str, Checked, float] | None:
     """The most probable reading of ``string`` that breaks none of ``spec``'s rules, with its
-    check and the lowest probability among its digits; None when no reading tried does."""
+    check and the lowest probability among its digits; None when no reading tried does.
+    A date written in a box or on a line (not a comb) read as digits alone is also tried with
+    '1's as its slashes ('25111153': '25/11/53')."""
     for text, _, lowest in readings(string):
-        checked = check_field(text, spec)
-        if not checked.problems:
-            return text, checked, lowest
+        variants = slashed(text) if spec.type == "date" and not spec.cells and text.isdigit() else ()
+        for candidate in (text, *variants):
+            checked = check_field(candidate, spec)
+            if not checked.problems:
+                return candidate, checked, lowest
     return None

@@ -1,7 +1,7 @@
 """Fields read under their rules: the likeliest reading the rules allow is proposed, flagged."""
 from __future__ import annotations
 
-from forms.decode import best_valid, readings
+from forms.decode import best_valid, readings, slashed
 from forms.reader import Plan, assemble
 from forms.regions import Region
 from forms.rules import luhn_digit
@@ -57,3 +57,14 @@ def test_field_keeps_the_reading_and_stays_flagged():
     (field,) = assemble(plan, [read], [read], 1000, 1000, threshold=0.9)
     assert field.value == "2017-10-15" and field.text == "15132017" and field.flagged
     assert "the rules allow 15102017" in field.problems[0] and "impossible date" in field.problems[0]
+
+
+def test_slashes_read_as_ones_in_a_date_box():
+    boxed = FieldSpec("date", "date", (0.5, 0.0, 0.5, 0.35), years=(1950, 2049))
+    # '25/11/53' with both slashes read as '1': year 1153 as written; '25/11/53' as meant.
+    text, checked, _ = best_valid(string("25111153"), boxed)
+    assert text == "25/11/53" and checked.value == "1953-11-25"
+    assert best_valid(string("0410912010"), boxed)[1].value == "2010-09-04"
+    # In a comb every cell holds a digit: its '1's are never slashes.
+    assert best_valid(string("25111153"), DATE) is None
+    assert list(slashed("2811")) == [] and list(slashed("1212")) == []  # no date's groups
