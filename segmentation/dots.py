@@ -27,7 +27,7 @@ BAND = 0.45   # lower share of the line (its top to its baseline, and below) sea
 NECK = 0.6    # ink across the contact / the dot's height at most: a dot bulges beyond its contact
 FILL = 0.55   # share of the dot's box that is ink at least: a round blob, not a thin stroke end
 MIN_DOT = 0.7  # x pen width: the dot's shorter side at least (smaller is a speck)
-ROUND = 0.7  # widest inscribed disc / the dot's longer side at least
+ROUND = 0.7   # widest inscribed disc / the dot's longer side at least
 STEM = 1.5    # dot heights above the dot the stroke it touches rises at least
 POINT = 0.5   # x pen width: a contact at a point, at most
 BLOB = 1.2    # x pen width: a dot touching at a point, across at least
@@ -135,6 +135,7 @@ def detach_dots(string: list[Component], height: float, top: float, base: float,
                 digit.doubtful = comp.doubtful or plausible(shape(out))
                 out = trial
                 comp = digit
-                k += 0 if right else 1
+                if not right:
+                    k += 1  # the digit moved one place right, behind its dot
         k += 1
     return out

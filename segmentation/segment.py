@@ -11,7 +11,8 @@ Stages (each its own module):
    whose frames were taken out by their known geometry) and strings of specks;
 4. :mod:`.touching` splits components holding touching digits (at most two batched ``score``
    calls: the wide components whole, then the cuts of those a split could still win);
-5. :mod:`.separators` labels '.', ',', '-', '/' and drops noise and end separators.
+5. :mod:`.separators` labels '.', ',', '-', '/' and drops noise and end separators;
+   :mod:`.dots` cuts off full stops written against a digit.
 """
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ import numpy as np
 
 from pipeline.results import Box
 
-from .dots import detach_dots
 from .components import Labeled, label_components, page_scale, speck_mask
+from .dots import detach_dots
 from .filters import MAX_DIGIT_HEIGHT, drop_rule_pieces, is_noise_string, solid_mask, too_tall
 from .grouping import group_strings
 from .marks import Component
