@@ -17,11 +17,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.results import Box
-
 from .marks import Component
 from .patterns import plausible
 from .separators import DOT_SIZE, classify, shape
+from .touching import crop_part
 
 BAND = 0.45   # lower share of the line (its top to its baseline, and below) searched for a dot
 NECK = 0.6    # ink across the contact / the dot's height at most: a dot bulges beyond its contact
@@ -32,14 +31,6 @@ STEM = 1.5    # dot heights above the dot the stroke it touches rises at least
 POINT = 0.5   # x pen width: a contact at a point, at most
 BLOB = 1.2    # x pen width: a dot touching at a point, across at least
 KEEP = 0.7    # share of the mark's ink the digit keeps at least
-
-
-def _trimmed(box: Box, mask: np.ndarray) -> Component:
-    """A component of the ink of ``mask`` (laid at ``box``), its box shrunk to that ink."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    return Component(Box(box.x + int(x0), box.y + int(y0), int(x1 - x0), int(y1 - y0)),
-                     mask[y0:y1, x0:x1].copy())
 
 
 def _on_a_stem(rest: np.ndarray, neck: int, dot_top: int, dot_bottom: int, dot_h: int,
@@ -102,7 +93,7 @@ def _dot_at(comp: Component, right: bool, height: float, top: float, base: float
         return None
     if not right:
         rest, piece = rest[:, ::-1], piece[:, ::-1]
-    return _trimmed(comp.box, rest), _trimmed(comp.box, piece)
+    return crop_part(rest, comp.box), crop_part(piece, comp.box)  # neither is empty (KEEP, area)
 
 
 def detach_dots(string: list[Component], height: float, top: float, base: float,
