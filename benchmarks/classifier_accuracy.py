@@ -3,7 +3,9 @@
     python benchmarks/classifier_accuracy.py --mnist ../shared/data/mnist --usps ../shared/data/usps [--models models]
 
 Figures: MNIST test accuracy (as distributed, and re-normalised with ``to_mnist``), USPS test
-accuracy with each 16x16 digit passed through ``to_mnist`` like a scanned crop, the share of
+accuracy with each 16x16 digit passed through ``to_mnist`` like a scanned crop (accuracy of the
+digit read, the best of the ten digits, as the pipeline writes it; a digit whose top class is '?'
+is read so and flagged; the stricter top-class-of-eleven accuracy is printed too), the share of
 held-out generated non-digit crops and of MNIST test digits flagged at the card's threshold,
 load time and batched throughput through ``DigitClassifier``. Exit status 1 if a target is missed.
 """
@@ -64,6 +66,7 @@ def main() -> int:
     nondigits = nondigit_metrics(classifier.predict(generate(args.nondigits, HELD_OUT_SEED)), threshold)
     rows = {
         "MNIST test accuracy": mnist["accuracy"],
+        "MNIST test top class right of 11 ('?' wrong)": mnist["accuracy_all_classes"],
         "MNIST test macro F1": mnist["macro_f1"],
         "MNIST test accuracy, re-normalised with to_mnist": renormalised["accuracy"],
         "MNIST test digits flagged": mnist["flag_rate"],
@@ -74,6 +77,7 @@ def main() -> int:
         crops, usps_labels = usps_as_crops(args.usps)
         usps = digit_metrics(classifier.predict(crops), usps_labels, threshold)
         rows["USPS test accuracy (to_mnist)"] = usps["accuracy"]
+        rows["USPS test top class right of 11 ('?' wrong)"] = usps["accuracy_all_classes"]
         rows["USPS test digits flagged"] = usps["flag_rate"]
     per_second, single_ms = throughput(classifier, images)
 

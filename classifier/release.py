@@ -141,9 +141,13 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
     test_logits = classifier.logits(test_images)
     metrics = {
         "mnist_test_accuracy": results["mnist_test"]["accuracy"],
+        "mnist_test_accuracy_all_classes": results["mnist_test"]["accuracy_all_classes"],
+        "mnist_test_answered_not_digit": results["mnist_test"]["rejected_as_not_digit"],
         "mnist_test_macro_f1": results["mnist_test"]["macro_f1"],
         "mnist_test_flag_rate": results["mnist_test"]["flag_rate"],
         "usps_test_accuracy": results.get("usps_test", {}).get("accuracy"),
+        "usps_test_accuracy_all_classes": results.get("usps_test", {}).get("accuracy_all_classes"),
+        "usps_test_answered_not_digit": results.get("usps_test", {}).get("rejected_as_not_digit"),
         "usps_test_flag_rate": results.get("usps_test", {}).get("flag_rate"),
         "nondigit_flag_rate": results["nondigit_heldout"]["flag_rate"],
         "nondigit_predicted_not_digit": results["nondigit_heldout"]["predicted_not_digit"],

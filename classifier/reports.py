@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from classifier.evaluate import LABELS  # noqa: E402
+from classifier.evaluate import LABELS, read_digits  # noqa: E402
 
 
 def write_metrics(metrics: dict, folder: Path) -> Path:
@@ -70,8 +70,8 @@ def curves_png(histories: list[dict], path: Path) -> None:
 
 def misclassified_png(images: np.ndarray, labels: np.ndarray, probs: np.ndarray, path: Path,
                       count: int = 48) -> None:
-    """Grid of the most confident mistakes, titled true -> predicted (probability)."""
-    predicted = probs.argmax(axis=1)
+    """Grid of the most confident mistakes (digit read wrong), titled true -> read (probability)."""
+    predicted = read_digits(probs)
     wrong = np.nonzero(predicted != labels)[0]
     wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:count]
     cols = 8

@@ -3,8 +3,9 @@ impossible date, a failed check digit), the most probable reading among the digi
 alternatives that obeys every rule is proposed instead.
 
 Only the least sure digits are varied (a confident digit is taken as read), over the top-3
-alternatives each glyph keeps, so the search is at most 3 ** MAX_VARIED readings. A mark read
-as not-a-digit ('?') is always varied: its digit alternatives are what it most likely is.
+alternatives each glyph keeps, so the search is at most 3 ** MAX_VARIED readings. A mark the
+classifier finds more likely no digit (shown as its best digit, flagged "not a digit") is always
+varied first.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 
 from forms.rules import UNREADABLE, Checked, check_field
 from forms.template import FieldSpec
-from pipeline.results import DigitString, Glyph
+from pipeline.results import NOT_A_DIGIT_REASON, DigitString, Glyph
 from segmentation.separators import date_like
 
 MAX_VARIED = 5   # least sure digits whose alternatives are tried
@@ -33,8 +34,9 @@ def readings(string: DigitString) -> Iterator[tuple[str, float, float]]:
     ``(text, log probability, lowest probability of a digit as read)``, most probable first."""
     glyphs = string.glyphs
     digits = [i for i, g in enumerate(glyphs) if not g.is_separator]
-    unsure = sorted((i for i in digits if glyphs[i].label == UNREADABLE or glyphs[i].confidence < SURE),
-                    key=lambda i: (glyphs[i].label != UNREADABLE, glyphs[i].confidence))[:MAX_VARIED]
+    rejected = {i for i in digits if glyphs[i].label == UNREADABLE or glyphs[i].reason == NOT_A_DIGIT_REASON}
+    unsure = sorted((i for i in digits if i in rejected or glyphs[i].confidence < SURE),
+                    key=lambda i: (i not in rejected, glyphs[i].confidence))[:MAX_VARIED]
 
     def choice(i: int, glyph: Glyph) -> list[tuple[str, float]]:
         if glyph.is_separator:

@@ -130,11 +130,16 @@ def _insert(strings: list[DigitString], string: DigitString) -> list[DigitString
 
 def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], threshold: float,
            back: np.ndarray, width: int, height: int) -> Glyph:
-    order = np.argsort(probs)[::-1][:3]
-    alternatives = tuple((labels[k], float(probs[k])) for k in order)
+    ranked = [(labels[k], float(probs[k])) for k in np.argsort(probs)[::-1]]
+    rejected = ranked[0][0] == NOT_A_DIGIT
+    if rejected:
+        # A mark of a digit string that looks more like no digit at all is still most likely the
+        # digit it resembles best: that digit is its reading, flagged, with '?' as first alternative.
+        ranked = [ranked[1], ranked[0]] + ranked[2:]
+    alternatives = tuple(ranked[:3])
     label, confidence = alternatives[0]
     # A close call between one digit and two touching ones is a doubt the classifier cannot see.
-    reason = (NOT_A_DIGIT_REASON if label == NOT_A_DIGIT else LOW_CONFIDENCE if confidence < threshold
+    reason = (NOT_A_DIGIT_REASON if rejected else LOW_CONFIDENCE if confidence < threshold
               else SEGMENTATION_DOUBT if component.doubtful else "")
     return Glyph(box=map_box(component.box, back, width, height), label=label,
                  confidence=confidence, alternatives=alternatives, flagged=bool(reason), reason=reason)
@@ -163,7 +168,7 @@ def _flag_shapeless(string: DigitString) -> None:
 def _looks_like_digits(string: DigitString) -> bool:
     """Printed words and stray marks come out as mostly "not a digit": such a run is no digit string."""
     digits = string.digits
-    readable = sum(g.label != NOT_A_DIGIT for g in digits)
+    readable = sum(g.reason != NOT_A_DIGIT_REASON for g in digits)
     return readable > 0 and readable * 2 > len(digits)
 
 

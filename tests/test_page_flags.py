@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.page import _flag_shapeless, _glyph
+from pipeline.page import _flag_shapeless, _glyph, _looks_like_digits
 from pipeline.results import FLAG_REASONS, SEPARATOR_LAYOUT, Box, DigitString, Glyph
 from segmentation.marks import Component
 
@@ -47,3 +47,25 @@ def test_every_flagged_digit_says_why(top, confidence, doubtful, reason):
     assert glyph.reason == reason and glyph.flagged == bool(reason)
     assert reason == "" or reason in FLAG_REASONS
     assert glyph.export()["flag_reason"] == reason
+
+
+def test_a_mark_more_likely_no_digit_is_read_as_its_best_digit():
+    # In a digit string the mark is most likely the digit it resembles best: that is its reading,
+    # flagged "not a digit", with the '?' probability kept as the first alternative.
+    probs = np.zeros(11, np.float32)
+    probs[[10, 4, 9]] = 0.6, 0.3, 0.1
+    mark = Component(Box(0, 0, 10, 20), np.ones((20, 10), bool))
+    glyph = _glyph(mark, probs, LABELS, 0.88, np.eye(2, 3), 100, 100)
+    assert (glyph.label, glyph.reason, glyph.flagged) == ("4", "not a digit", True)
+    assert glyph.confidence == pytest.approx(0.3)
+    row = glyph.export()
+    assert (row["digit"], row["alt1"], row["alt2"]) == ("4", "?", "9")
+    assert row["alt1_conf"] == pytest.approx(0.6)
+
+
+def test_a_run_of_marks_mostly_no_digit_is_no_string():
+    def marks(*reasons: str) -> DigitString:
+        return DigitString(glyphs=[Glyph(box=Box(20 * i, 0, 15, 30), label="1", confidence=0.5, flagged=bool(r),
+                                         reason=r) for i, r in enumerate(reasons)])
+    assert not _looks_like_digits(marks("not a digit", "not a digit", ""))  # a printed word, say
+    assert _looks_like_digits(marks("not a digit", "", "low confidence"))
