@@ -21,7 +21,8 @@ With a pair reader (``pairs``), a component cut in two is also read whole: digit
 lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), the pair reader
 sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`).
 A component read whole as no digit that no cut beat is cut in two when the pair reader is sure
-of both its digits (PAIR_SURE). The pair reader's third head (two digits or one) settles close
+of both its digits (PAIR_SURE); such a component is cut even where its top digit alone would
+have kept it whole, only when the pair reader is as sure of both. The pair reader's third head (two digits or one) settles close
 calls: a narrow mark read whole as a digit, but not surely, is cut in two when the head is sure
 it holds two ('71' written as tight as one digit, TIGHT_SURE), and a close call between one
 digit and two is no longer doubtful when the head is sure either way (TWO_SURE, ONE_SURE).
@@ -502,7 +503,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             _read_pairs([comp for (s, c, comp, _), probs, no_digit in zip(wide, whole_probs, unread)
                          if (s, c) in narrow and not no_digit and probs.max() < NARROW_SURE], pairs, known)
         tight = {k for k, (_, two) in known.items() if two >= TIGHT_SURE}  # ids of those surely two
-        jobs: list[tuple[int, int, float, int, _Job, bool]] = []
+        jobs: list[tuple[int, int, float, int, _Job, bool, bool]] = []
         crops: list[np.ndarray] = []
         for (s, c, comp, digits), whole_value, no_digit, label in zip(wide, whole, unread, whole_label):
             if (s, c) in narrow and not no_digit and id(comp) not in tight:
@@ -511,7 +512,10 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             # The prior weighs the width in digits of the class the whole reads as ('0' is wide).
             digits /= CLASS_WIDTH[label]
             best_prior = max(prior(n, digits) for n in ((2, 3) if with_three else (2,)))
-            if whole_value >= best_prior + DOUBT_MARGIN and id(comp) not in tight:
+            # A mark read whole as no digit is tried whatever its digit value ('61' overlapping
+            # read '4' at 0.45, '?' at 0.5) when a pair reader can confirm the cut (PAIR_SURE).
+            unproven = whole_value >= best_prior + DOUBT_MARGIN and id(comp) not in tight
+            if unproven and not (no_digit and pairs is not None):
                 continue  # no split can win, nor come close
             options = segmentations(comp.mask, stroke, with_three)
             start, counts = len(crops), []
@@ -519,14 +523,16 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 parts = cut_parts(comp.mask, cuts)
                 crops.extend(tight_mask(p) for p in parts)
                 counts.append(len(parts))
-            jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits), bool(no_digit)))
+            jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits),
+                         bool(no_digit), unproven))
         parts_probs = np.asarray(score(batch_to_mnist(crops))) if crops else np.zeros((0, 11))
         parts_value, _, parts_label = digit_values(parts_probs, crops) if crops \
             else (np.zeros(0), None, np.zeros(0, int))
         cut_in_two: list[tuple[Component, list[Component], np.ndarray]] = []
         unread_whole: list[tuple[int, int, _Job, int]] = []  # (string, component, job, its best 2-part option)
         doubts: list[_Doubt] = []
-        for s, c, whole_value, label, job, no_digit in jobs:
+        unconfirmed: list[tuple[int, int, Component]] = []  # cuts the pair reader must confirm
+        for s, c, whole_value, label, job, no_digit, unproven in jobs:
             comp = job.component
             values, readings = [whole_value + prior(1, job.digits)], [(label,)]
             pos = job.start
@@ -553,6 +559,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             if job.options[choice]:
                 pieces = job.pieces(choice)
                 decided[(s, c)] = [p for p in pieces if p is not None]
+                if unproven:
+                    unconfirmed.append((s, c, comp))
                 if pairs is not None and len(pieces) == 2 and None not in pieces:
                     probs = parts_probs[job.first_part(choice):][:2]
                     cut_in_two.append((comp, pieces, probs))
@@ -563,6 +571,11 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 doubts.append(_Doubt(comp, choice, rivals, marks, probs))
         if cut_in_two or unread_whole or doubts:
             _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided)
+        if unconfirmed:
+            _read_pairs([comp for _, _, comp in unconfirmed], pairs, known)
+            for s, c, comp in unconfirmed:
+                if float(known[id(comp)][0].max(axis=1).prod()) < PAIR_SURE:  # an '8' cut '11', a printed word
+                    decided.pop((s, c), None)
     out = []
     for s, string in enumerate(strings):
         row = []

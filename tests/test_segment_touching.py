@@ -190,6 +190,33 @@ def test_narrow_pair_with_a_one_is_cut_even_when_the_whole_reads_partly_as_a_dig
     assert_partition(ink, strings)
 
 
+@pytest.mark.parametrize("sides, cut", [((0.99, 0.99), True), ((0.99, 0.6), False)])
+def test_pair_read_whole_as_no_digit_but_a_likely_digit_is_cut_when_the_pair_reader_is_sure(sides, cut):
+    # '01' written so tight that the whole reads '?' 0.54 but '4' 0.45 (overlapping digits do):
+    # the whole's digit value alone would keep it whole; a pair reader sure of both digits
+    # confirms the cut, one unsure of a side (a printed letter, an '8' cut '11') undoes it.
+    def reader(crops):
+        probs = shape_reader(crops)
+        unread = probs[:, 10] > 0.5
+        probs[unread, 10], probs[unread, 4] = 0.54, 0.45
+        return probs
+
+    def pairs(images):
+        digits = np.full((len(images), 2, 10), 0.001, np.float32)
+        digits[:, 0, 0], digits[:, 1, 1] = sides
+        return digits, np.ones(len(images), np.float32)
+
+    zero, one = ring(22, 44), np.ones((44, 5), bool)
+    pair = np.zeros((44, 26), bool)
+    paste(pair, zero, 0, 0)
+    paste(pair, one, 21, 0)
+    ink = page_with(ring(22, 44), pair, ring(22, 44), gap=25)
+    assert [len(s) for s in segment_page(ink, reader)] == [3]  # no pair reader: left whole
+    strings = segment_page(ink, reader, pairs=pairs)
+    assert [len(s) for s in strings] == [4 if cut else 3]
+    assert_partition(ink, strings)
+
+
 def test_narrow_digit_read_as_a_digit_is_not_cut():
     calls = []
 
