@@ -70,7 +70,7 @@ def main() -> int:
     parser.add_argument("--auto", type=int, default=6, help="untemplated forms (synth.form) for box detection")
     parser.add_argument("--out", type=Path, default=Path("/tmp/digits-fields-bench"))
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--reuse", action="store_true", help="read the scans already in --out")
+    parser.add_argument("--reuse", action="store_true", help="read the scans already in --out (made if missing)")
     parser.add_argument("--model-dir", type=Path, default=None, help="model folder (default: the shipped models/)")
     parser.add_argument("--show", action="store_true", help="list every wrong field")
     parser.add_argument("--dump", type=Path, default=None, help="write every field (found, truth, confidence) here")
@@ -79,11 +79,11 @@ def main() -> int:
         print("MNIST folder not found: pass --mnist or set DIGITS_MNIST_DIR")
         return 2
     sets, auto = args.out / "fields", args.out / "auto"
-    if not args.reuse:
+    if not (args.reuse and all((sets / name).is_dir() for name in (*DESIGNS, "cheques"))):
         generate_field_set(sets, args.mnist, seed=args.seed, n_forms=args.forms, n_cheques=args.cheques)
-        if args.auto:
-            generate_set(auto, args.mnist, seed=args.seed, n_forms=args.auto, n_cheques=0, n_ledgers=0,
-                         n_crops=0, n_pdf_pages=0, n_hires=0)
+    if args.auto and not (args.reuse and (auto / "truth.csv").is_file()):
+        generate_set(auto, args.mnist, seed=args.seed, n_forms=args.auto, n_cheques=0, n_ledgers=0,
+                     n_crops=0, n_pdf_pages=0, n_hires=0)
     started = time.perf_counter()
     pages = 0
     tables = []

@@ -22,6 +22,8 @@ from segmentation.normalize import batch_to_mnist
 from segmentation.patterns import plausible, possible_date
 from segmentation.segment import Component
 
+EVEN_ODDS = 0.5  # a mark read at least this surely counts as a digit when telling digit strings from print
+
 if TYPE_CHECKING:
     from classifier.runtime import PairReader
 
@@ -166,10 +168,13 @@ def _flag_shapeless(string: DigitString) -> None:
 
 
 def _looks_like_digits(string: DigitString) -> bool:
-    """Printed words and stray marks come out as mostly "not a digit": such a run is no digit string."""
+    """Printed words and stray marks come out mostly as "not a digit", or as digits read at worse
+    than even odds (a printed 'a' as '0' at 0.2): a run of marks no more than half of which are
+    read as digits, or fewer than half at even odds or better (EVEN_ODDS), is no digit string."""
     digits = string.digits
     readable = sum(g.reason != NOT_A_DIGIT_REASON for g in digits)
-    return readable > 0 and readable * 2 > len(digits)
+    likely = sum(g.reason != NOT_A_DIGIT_REASON and g.confidence >= EVEN_ODDS for g in digits)
+    return readable > 0 and readable * 2 > len(digits) and likely * 2 >= len(digits)
 
 
 def _add_crops(result: PageResult, image: np.ndarray) -> None:

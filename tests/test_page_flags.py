@@ -64,8 +64,14 @@ def test_a_mark_more_likely_no_digit_is_read_as_its_best_digit():
 
 
 def test_a_run_of_marks_mostly_no_digit_is_no_string():
-    def marks(*reasons: str) -> DigitString:
-        return DigitString(glyphs=[Glyph(box=Box(20 * i, 0, 15, 30), label="1", confidence=0.5, flagged=bool(r),
-                                         reason=r) for i, r in enumerate(reasons)])
+    def marks(*reasons: str, confidence: float = 0.5) -> DigitString:
+        return DigitString(glyphs=[Glyph(box=Box(20 * i, 0, 15, 30), label="1", confidence=confidence,
+                                         flagged=bool(r), reason=r) for i, r in enumerate(reasons)])
     assert not _looks_like_digits(marks("not a digit", "not a digit", ""))  # a printed word, say
     assert _looks_like_digits(marks("not a digit", "", "low confidence"))
+    # Printed letters read as digits at worse than even odds ('a' as '0' at 0.2) are no string either;
+    # half the marks at even odds is enough (a two-digit string with one ugly digit stays).
+    assert not _looks_like_digits(marks("low confidence", "low confidence", "", confidence=0.2))
+    two = marks("", "low confidence", confidence=0.3)
+    two.glyphs[0].confidence = 0.99
+    assert _looks_like_digits(two)
