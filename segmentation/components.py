@@ -10,8 +10,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# Spaghetti labelling is about twice as fast as OpenCV's default choice on full pages.
-_CCL = getattr(cv2, "CCL_SPAGHETTI", cv2.CCL_DEFAULT)
+# Grana's block-based labelling with statistics, on one thread (as in a worker), labels an A4 page's
+# ink in ~50 ms where Spaghetti (OpenCV's default) takes ~130 (opencv-python 5.0, session 12); both
+# give the same labels and statistics.
+_CCL = cv2.CCL_GRANA
 
 
 @dataclass
