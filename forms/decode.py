@@ -64,14 +64,29 @@ def slashed(text: str) -> Iterator[str]:
             yield f"{text[:a]}/{text[a + 1:b]}/{text[b + 1:]}"
 
 
+def unseparated(text: str) -> Iterator[str]:
+    """``text`` without each one of its separators in turn: a speck or a detached piece of a digit
+    read as '.' ('73383.86' read '7338.3.86') leaves a layout the rules refuse."""
+    for i, ch in enumerate(text):
+        if not ch.isdigit():
+            yield text[:i] + text[i + 1:]
+
+
 def best_valid(string: DigitString, spec: FieldSpec) -> tuple[str, Checked, float] | None:
     """The most probable reading of ``string`` that breaks none of ``spec``'s rules, with its
     check and the lowest probability among its digits; None when no reading tried does.
     A date written in a box or on a line (not a comb) read as digits alone is also tried with
-    '1's as its slashes ('25111153': '25/11/53')."""
-    for text, _, lowest in readings(string):
+    '1's as its slashes ('25111153': '25/11/53'); any reading is also tried without each one of
+    its separators (:func:`unseparated`), after every reading that keeps them all."""
+    found = list(readings(string))
+    for text, _, lowest in found:
         variants = slashed(text) if spec.type == "date" and not spec.cells and text.isdigit() else ()
         for candidate in (text, *variants):
+            checked = check_field(candidate, spec)
+            if not checked.problems:
+                return candidate, checked, lowest
+    for text, _, lowest in found:
+        for candidate in unseparated(text):
             checked = check_field(candidate, spec)
             if not checked.problems:
                 return candidate, checked, lowest

@@ -1,7 +1,7 @@
 """Fields read under their rules: the likeliest reading the rules allow is proposed, flagged."""
 from __future__ import annotations
 
-from forms.decode import best_valid, readings, slashed
+from forms.decode import best_valid, readings, slashed, unseparated
 from forms.reader import Plan, assemble
 from forms.regions import Region
 from forms.rules import luhn_digit
@@ -74,3 +74,13 @@ def test_slashes_read_as_ones_in_a_date_box():
     # In a comb every cell holds a digit: its '1's are never slashes.
     assert best_valid(string("25111153"), DATE) is None
     assert list(slashed("2811")) == [] and list(slashed("1212")) == []  # no date's groups
+
+
+def test_a_separator_the_rules_refuse_is_dropped_after_every_reading_that_keeps_it():
+    amount = FieldSpec("amount", "amount", (0.1, 0.3, 0.3, 0.05), decimals=2)
+    text, checked, _ = best_valid(string("7338.3.86"), amount)  # a speck beside the '3' read '.'
+    assert text == "73383.86" and checked.value == "73383.86"
+    assert list(unseparated("1.2,3")) == ["12,3", "1.23"]
+    # A digit alternative that keeps the separators wins over dropping one: month 13 -> 03.
+    read = string("15.13.2017", {3: (("1", 0.6), ("0", 0.3), ("7", 0.1))})
+    assert best_valid(read, DATE)[0] == "15.03.2017"
