@@ -420,14 +420,20 @@ class _Doubt:
 def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]],
                  unread_whole: list[tuple[int, int, "_Job", int]], doubts: list[_Doubt], pairs: PairScorer,
                  known: dict[int, PairReading], parts_probs: np.ndarray,
-                 decided: dict[tuple[int, int], list[Component]]) -> None:
+                 decided: dict[tuple[int, int], list[Component]],
+                 unconfirmed: list[tuple[int, int, Component]]) -> None:
     """One call of the pair reader on the page's components cut in two (each part's ``scores``
     become :func:`blend_pair` of the two readings), on those read whole as no digit that no cut
     beat (one the pair reader reads as two digits, both sides together at least PAIR_SURE, '01'
     or '40' nested so that no cut leaves either whole, is cut at its best two-part cut and its
-    parts read the same way), and on the close calls it may settle (:class:`_Doubt`)."""
+    parts read the same way), on the close calls it may settle (:class:`_Doubt`), and on the
+    ``unconfirmed`` cuts (string, index, component) of marks read whole as no digit that only a
+    pair reader sure of both digits (PAIR_SURE) keeps (an '8' cut '11', a printed word: undone)."""
     _read_pairs([comp for comp, _, _ in cut_in_two] + [job.component for _, _, job, _ in unread_whole]
-                + [d.component for d in doubts], pairs, known)
+                + [d.component for d in doubts] + [comp for _, _, comp in unconfirmed], pairs, known)
+    for s, c, comp in unconfirmed:
+        if float(known[id(comp)][0].max(axis=1).prod()) < PAIR_SURE:
+            decided.pop((s, c), None)
     for comp, pieces, probs in cut_in_two:
         for piece, single, side in zip(pieces, probs, known[id(comp)][0]):
             piece.scores = blend_pair(single, side)
@@ -569,13 +575,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 piece.doubtful = bool(rivals)
             if rivals and pairs is not None:
                 doubts.append(_Doubt(comp, choice, rivals, marks, probs))
-        if cut_in_two or unread_whole or doubts:
-            _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided)
-        if unconfirmed:
-            _read_pairs([comp for _, _, comp in unconfirmed], pairs, known)
-            for s, c, comp in unconfirmed:
-                if float(known[id(comp)][0].max(axis=1).prod()) < PAIR_SURE:  # an '8' cut '11', a printed word
-                    decided.pop((s, c), None)
+        if cut_in_two or unread_whole or doubts or unconfirmed:
+            _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided, unconfirmed)
     out = []
     for s, string in enumerate(strings):
         row = []
