@@ -19,7 +19,7 @@ from pipeline.preprocess import preprocess
 from pipeline.results import (LOW_CONFIDENCE, NOT_A_DIGIT, NOT_A_DIGIT_REASON, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT,
                               DigitString, Glyph, PageResult, crop_name, overlay_name)
 from segmentation.normalize import batch_to_mnist
-from segmentation.patterns import plausible, possible_date
+from segmentation.patterns import plausible, possible_date, written_date
 from segmentation.segment import Component
 
 EVEN_ODDS = 0.5  # a mark read at least this surely counts as a digit when telling digit strings from print
@@ -66,8 +66,10 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
             glyph_of[id(c)].pixels = pixels
 
     def string_of(marks: list[Component], kind: str) -> DigitString:
-        return DigitString(glyphs=[glyph_of[id(c)] if c.separator is None else _separator(c, back, width, height)
-                                   for c in marks], kind=kind)
+        string = DigitString(glyphs=[glyph_of[id(c)] if c.separator is None else _separator(c, back, width, height)
+                                     for c in marks], kind=kind)
+        _weigh_by_calendar(string, [c.doubtful for c in marks], threshold)
+        return string
 
     strings = [s for s in (string_of(c, "line") for c in candidates) if _looks_like_digits(s)]
     region_strings: list[DigitString | None] = []
@@ -150,6 +152,31 @@ def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], thr
 def _separator(component: Component, back: np.ndarray, width: int, height: int) -> Glyph:
     return Glyph(box=map_box(component.box, back, width, height), label=component.separator or "",
                  confidence=1.0, is_separator=True)
+
+
+def _weigh_by_calendar(string: DigitString, doubtful: list[bool], threshold: float) -> None:
+    """In a string read as a possible date, each digit flagged for a low confidence is weighed
+    again over what the calendar allows in its place: its probability divided by that of the
+    digits that would still leave a possible date there (itself included; the mass beyond its
+    top three, '?' among it, counted as allowed). '12.01.2022' with its third '2' at 0.82 and a '7'
+    as runner-up ('7022' is no year) is sure of the '2'. A digit that then reaches ``threshold``
+    is no longer flagged for its confidence (``doubtful``, per glyph: a segmentation close call
+    still flags it)."""
+    text = string.text
+    if not written_date(text):
+        return
+    for i, glyph in enumerate(string.glyphs):
+        if glyph.reason != LOW_CONFIDENCE:
+            continue
+        allowed = 1.0 - sum(p for _, p in glyph.alternatives)
+        for label, p in glyph.alternatives:
+            if label == glyph.label or not label.isdigit() or written_date(text[:i] + label + text[i + 1:]):
+                allowed += p
+        confidence = glyph.confidence / max(allowed, glyph.confidence)
+        if confidence >= threshold:
+            glyph.confidence = confidence
+            glyph.reason = SEGMENTATION_DOUBT if doubtful[i] else ""
+            glyph.flagged = bool(glyph.reason)
 
 
 def _flag_shapeless(string: DigitString) -> None:

@@ -68,3 +68,12 @@ def possible_date(text: str) -> bool:
     if len(first) == 4:
         return year(first) and fits(second, 12) and fits(third, 31)
     return year(third) and ((fits(first, 31) and fits(second, 12)) or (fits(first, 12) and fits(second, 31)))
+
+
+_WRITTEN_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1(\d{2}|\d{4})|\d{4}([./-])\d{1,2}\3\d{1,2}")
+
+
+def written_date(text: str) -> bool:
+    """Whether ``text`` is a whole date written with one kind of separator ('19.08.1965',
+    '19-08-65', '2024/1/31') that names a possible day, month and year (:func:`possible_date`)."""
+    return _WRITTEN_DATE.fullmatch(text) is not None and possible_date(re.sub(r"[.-]", "/", text))

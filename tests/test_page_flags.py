@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.page import _flag_shapeless, _glyph, _looks_like_digits
+from pipeline.page import _flag_shapeless, _glyph, _looks_like_digits, _weigh_by_calendar
 from pipeline.results import FLAG_REASONS, SEPARATOR_LAYOUT, Box, DigitString, Glyph
 from segmentation.marks import Component
 
@@ -75,3 +75,36 @@ def test_a_run_of_marks_mostly_no_digit_is_no_string():
     two = marks("", "low confidence", confidence=0.3)
     two.glyphs[0].confidence = 0.99
     assert _looks_like_digits(two)
+
+
+def _date(text: str, doubts: dict[int, tuple[tuple[str, float], ...]]) -> DigitString:
+    glyphs = []
+    for i, ch in enumerate(text):
+        alternatives = doubts.get(i, ((ch, 0.999),))
+        glyphs.append(Glyph(box=Box(20 * i, 0, 15, 30), label=alternatives[0][0], confidence=alternatives[0][1],
+                            alternatives=alternatives, flagged=i in doubts, reason="low confidence" if i in doubts else "",
+                            is_separator=not ch.isdigit()))
+    return DigitString(glyphs=glyphs)
+
+
+def test_a_digit_the_calendar_leaves_alone_is_no_longer_doubtful():
+    # '12.01.2022': the year's first '2' at 0.8, its rival '7' (7022 is no year): sure of the '2'.
+    string = _date("12.01.2022", {6: (("2", 0.8), ("7", 0.19), ("1", 0.005))})
+    _weigh_by_calendar(string, [False] * 10, 0.92)
+    glyph = string.glyphs[6]
+    assert not glyph.flagged and glyph.reason == "" and glyph.confidence == pytest.approx(0.8 / 0.805)
+    # The same with a segmentation close call on that mark: still flagged, for that.
+    string = _date("12.01.2022", {6: (("2", 0.8), ("7", 0.19), ("1", 0.005))})
+    _weigh_by_calendar(string, [False] * 6 + [True] + [False] * 3, 0.92)
+    assert string.glyphs[6].reason == "segmentation"
+
+
+@pytest.mark.parametrize("text, i, doubt", [
+    ("12.01.2022", 6, (("2", 0.8), ("?", 0.19), ("7", 0.005))),   # '?' may be a bad cut: allowed
+    ("12.01.2022", 8, (("2", 0.8), ("0", 0.19), ("7", 0.005))),   # 12.01.2002 is a date too
+    ("1201.2022", 5, (("2", 0.8), ("7", 0.19), ("1", 0.005))),    # no date at all
+])
+def test_the_calendar_does_not_lift_what_it_cannot_rule_out(text, i, doubt):
+    string = _date(text, {i: doubt})
+    _weigh_by_calendar(string, [False] * len(text), 0.92)
+    assert string.glyphs[i].flagged and string.glyphs[i].confidence == 0.8

@@ -10,7 +10,7 @@ from tests.test_segment_helpers import SCRIPT, SIMPLEX, blank, glyph, paste, wri
 from pipeline.results import Box
 from segmentation.marks import Component
 from segmentation.segment import segment_page
-from segmentation.patterns import plausible, possible_date
+from segmentation.patterns import plausible, possible_date, written_date
 from segmentation.separators import classify, lean
 
 
@@ -222,3 +222,10 @@ def test_commas_and_dots_of_every_size_at_the_baseline():
     assert classify(dot, 30.0, 100.0, 130.0) == "."
     # A sliver of a dot (3 x 6 px, the rest cut away with the ruled line) is no comma.
     assert classify(mark(0, 124, 3, 6), 30.0, 100.0, 130.0) == "."
+
+
+def test_written_date_needs_a_whole_possible_date_with_one_separator():
+    for text in ("19.08.1965", "19-08-65", "2024/1/31", "05/11/53"):
+        assert written_date(text), text
+    for text in ("19.08-1965", "19.13.1965", "32.01.20", "7022", "12.01.7022", "1,234.56", "12/05"):
+        assert not written_date(text), text
