@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterator
 
 from forms.rules import UNREADABLE, Checked, check_field
@@ -65,10 +66,18 @@ def slashed(text: str) -> Iterator[str]:
 
 
 def unseparated(text: str) -> Iterator[str]:
-    """``text`` without each one of its separators in turn: a speck or a detached piece of a digit
-    read as '.' ('73383.86' read '7338.3.86') leaves a layout the rules refuse."""
+    """``text`` without one of the separators that fence in a single digit, in turn: no date,
+    amount or grouped number puts one digit between two separators mid-string, but a speck or a
+    detached piece of a digit read as '.' does ('73383.86' read '7338.3.86'). A separator
+    between longer groups ('55,4107.37': a digit too many, not a comma too many) stays."""
     for i, ch in enumerate(text):
-        if not ch.isdigit():
+        if ch.isdigit():
+            continue
+        before = re.search(r"(^|\D)(\d)$", text[:i])
+        after = re.match(r"^(\d)(\D|$)", text[i + 1:])
+        lone_before = before is not None and before.group(1) != "" and i >= 2
+        lone_after = after is not None and after.group(2) != ""
+        if lone_before or lone_after:
             yield text[:i] + text[i + 1:]
 
 

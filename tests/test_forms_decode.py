@@ -81,6 +81,7 @@ def test_a_separator_the_rules_refuse_is_dropped_after_every_reading_that_keeps_
     text, checked, _ = best_valid(string("7338.3.86"), amount)  # a speck beside the '3' read '.'
     assert text == "73383.86" and checked.value == "73383.86"
     assert list(unseparated("1.2,3")) == ["12,3", "1.23"]
+    assert list(unseparated("55,4107.37")) == []  # a digit too many ('6' cut '10'), not a comma: kept
     # A digit alternative that keeps the separators wins over dropping one: month 13 -> 03.
     read = string("15.13.2017", {3: (("1", 0.6), ("0", 0.3), ("7", 0.1))})
     assert best_valid(read, DATE)[0] == "15.03.2017"
