@@ -121,16 +121,23 @@ def _run(args: argparse.Namespace) -> int:
 def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", type=Path, help="results folder of a run")
     parser.add_argument("--truth", type=Path, required=True, help="truth CSV: file, page, x, y, w, h, text")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also show the flagged share and unflagged accuracy other --threshold values would give")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from pipeline.evaluate import evaluate, format_report
+    from pipeline.evaluate import evaluate, format_report, format_sweep, threshold_sweep
 
     for path in (args.results / "strings.csv", args.truth):
         if not path.is_file():
             print(f"error: {path} not found", file=sys.stderr)
             return EXIT_USAGE
     print(format_report(evaluate(args.results, args.truth)))
+    if args.sweep:
+        if not (args.results / "digits.csv").is_file():
+            print(f"error: {args.results / 'digits.csv'} not found (needed for --sweep)", file=sys.stderr)
+            return EXIT_USAGE
+        print("\n" + format_sweep(threshold_sweep(args.results, args.truth)))
     return EXIT_OK
 
 

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 
 MATCH_IOU = 0.3  # boxes of the same string overlap far more; different strings hardly at all
+SWEEP = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.95, 0.98, 0.99)  # digit thresholds ``threshold_sweep`` tries
+LOW_CONFIDENCE = "low confidence"  # the flag reason a threshold decides (pipeline.results)
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -94,6 +96,44 @@ def evaluate(results_dir: Path, truth_csv: Path) -> dict:
         "extra_strings": int(len(extra)),
         "extra_unflagged": int((~extra["flagged"].astype(bool)).sum()) if len(extra) else 0,
     }
+
+
+def threshold_sweep(results_dir: Path, truth_csv: Path, thresholds: tuple[float, ...] = SWEEP) -> pd.DataFrame:
+    """What other digit thresholds would have given on this run, to choose ``--threshold`` on
+    one's own pages: per threshold, the share of truth strings flagged and the accuracy of the
+    read, unflagged rest. A digit counts as flagged below the threshold or for any reason but its
+    confidence (``flag_reason`` in ``digits.csv``); a digit whose confidence alone flagged it
+    counts as unflagged above it (approximately a run with ``--threshold``: a close call that
+    only showed above the run's threshold stays unseen)."""
+    truth = read_table(Path(truth_csv))
+    found = read_table(Path(results_dir) / "strings.csv")
+    found = found[found["file"].isin(set(truth["file"]))]
+    digits = pd.read_csv(Path(results_dir) / "digits.csv", dtype={"file": str, "digit": str}, keep_default_na=False)
+    digits["other"] = (digits["flag_reason"] != "") & (digits["flag_reason"] != LOW_CONFIDENCE)
+    per_string = digits.groupby(["file", "page", "string_id"]).agg(lowest=("confidence", "min"), other=("other", "any"))
+    matched = match(found, truth)
+    read = matched["found"].notna()
+    rows = matched[read]
+    keys = [tuple(found.loc[i, ["file", "page", "string_id"]]) for i in rows["found_row"].astype(int)]
+    strings = per_string.reindex(pd.MultiIndex.from_tuples(keys, names=["file", "page", "string_id"]))
+    lowest, other = strings["lowest"].fillna(1.0).to_numpy(), strings["other"].fillna(False).to_numpy(bool)
+    right = (rows["found"] == rows["truth"]).to_numpy()
+    n = max(1, len(matched))
+    out = []
+    for t in thresholds:
+        flagged = other | (lowest < t)
+        kept = ~flagged
+        out.append({"threshold": t, "flagged_share": float(flagged.sum() / n),
+                    "unflagged_accuracy": float(right[kept].mean()) if kept.any() else float("nan"),
+                    "unflagged_wrong": int((kept & ~right).sum())})
+    return pd.DataFrame(out)
+
+
+def format_sweep(sweep: pd.DataFrame) -> str:
+    lines = ["threshold  share flagged  unflagged accuracy"]
+    for r in sweep.itertuples():
+        lines.append(f"{r.threshold:9.2f}  {r.flagged_share:13.2%}  {r.unflagged_accuracy:18.2%}  ({r.unflagged_wrong} wrong)")
+    return "\n".join(lines)
 
 
 def format_report(figures: dict) -> str:

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from pipeline.evaluate import edit_distance, evaluate
+from pipeline.evaluate import edit_distance, evaluate, threshold_sweep
 
 
 def _write(path, rows, extra=()):
@@ -33,3 +33,26 @@ def test_scores_a_run(tmp_path):
     assert abs(figures["unflagged_accuracy"] - 0.5) < 1e-9 and figures["unflagged_wrong"] == 1
     assert figures["missed_strings"] == 1 and figures["extra_strings"] == 1
     assert abs(figures["digit_error_rate"] - 3 / 11) < 1e-9  # 1 + 1 + 1 (missed "5") of 11 digits
+
+
+def test_threshold_sweep_shows_what_other_thresholds_give(tmp_path):
+    truth = tmp_path / "truth.csv"
+    _write(truth, [["p.png", 1, 0, 0, 60, 30, "12"], ["p.png", 1, 0, 100, 60, 30, "34"],
+                   ["p.png", 1, 0, 200, 60, 30, "56"], ["p.png", 1, 0, 300, 60, 30, "78"]])
+    results = tmp_path / "results"
+    results.mkdir()
+    _write(results / "strings.csv", [
+        ["p.png", 1, 0, 0, 60, 30, "12", False, 1],    # right, sure
+        ["p.png", 1, 0, 100, 60, 30, "34", True, 2],   # right, a digit at 0.8
+        ["p.png", 1, 0, 200, 60, 30, "58", False, 3],  # wrong, its '8' at 0.96
+        ["p.png", 1, 0, 300, 60, 30, "78", True, 4],   # right, flagged for a close cut
+    ], extra=["flagged", "string_id"])
+    digits = [(1, 0.99, ""), (1, 0.99, ""), (2, 0.99, ""), (2, 0.8, "low confidence"),
+              (3, 0.99, ""), (3, 0.96, ""), (4, 0.99, "segmentation"), (4, 0.99, "")]
+    pd.DataFrame([{"file": "p.png", "page": 1, "string_id": s, "confidence": c, "flag_reason": r}
+                  for s, c, r in digits]).to_csv(results / "digits.csv", index=False)
+    sweep = threshold_sweep(results, truth, (0.5, 0.9, 0.98)).set_index("threshold")
+    # 0.5: only the close cut flagged; '58' passes wrong. 0.9: the 0.8 digit too. 0.98: '58' caught.
+    assert list(sweep["flagged_share"]) == [0.25, 0.5, 0.75]
+    assert list(sweep["unflagged_wrong"]) == [1, 1, 0]
+    assert sweep.loc[0.98, "unflagged_accuracy"] == 1.0 and abs(sweep.loc[0.5, "unflagged_accuracy"] - 2 / 3) < 1e-9

@@ -1,4 +1,5 @@
 """End to end: the CLI reads the committed samples/ and the figures stay above a floor."""
+import json
 import shutil
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evaluate import evaluate
+from pipeline.evaluate import evaluate, threshold_sweep
 from pipeline.results import DIGIT_COLUMNS, STRING_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +61,15 @@ def test_accuracy_floor(sample_run):
 
 def test_evaluate_command(sample_run):
     _, out = sample_run
-    done = cli("evaluate", str(out), "--truth", str(SAMPLES / "truth.csv"))
+    done = cli("evaluate", str(out), "--truth", str(SAMPLES / "truth.csv"), "--sweep")
     assert done.returncode == 0 and "string accuracy" in done.stdout
+    assert "share flagged  unflagged accuracy" in done.stdout
+    # The sweep at the run's own threshold (the shipped card's) repeats the run's figures.
+    threshold = json.loads((ROOT / "models" / "model_card.json").read_text())["threshold"]
+    at_run = threshold_sweep(out, SAMPLES / "truth.csv", (threshold,)).iloc[0]
+    figures = evaluate(out, SAMPLES / "truth.csv")
+    assert at_run["flagged_share"] == figures["flagged_share"]
+    assert at_run["unflagged_wrong"] == figures["unflagged_wrong"]
 
 
 def test_bad_input_is_reported_and_batch_goes_on(tmp_path):
