@@ -84,6 +84,14 @@ def evaluate(results_dir: Path, truth_csv: Path) -> dict:
     read = matched["found"].notna()
     unflagged = read & ~matched["flagged"]
     n = max(1, len(matched))
+    by_kind = {}
+    if "kind" in found:  # line / box / comb: where the misses and flags concentrate
+        kinds = pd.Series([found.loc[int(i), "kind"] if pd.notna(i) else None for i in matched["found_row"]],
+                          index=matched.index, dtype=object)
+        for kind in sorted(k for k in set(kinds) if k is not None):
+            of = kinds == kind
+            by_kind[kind] = {"strings": int(of.sum()), "accuracy": float(correct[of].mean()),
+                             "flagged_share": float(matched["flagged"][of].mean())}
     return {
         "truth_strings": int(len(matched)),
         "found_strings": int(len(found)),
@@ -95,6 +103,7 @@ def evaluate(results_dir: Path, truth_csv: Path) -> dict:
         "missed_strings": int((~read).sum()),
         "extra_strings": int(len(extra)),
         "extra_unflagged": int((~extra["flagged"].astype(bool)).sum()) if len(extra) else 0,
+        "by_kind": by_kind,  # line / box / comb (strings.csv ``kind``): strings, accuracy, flagged share
     }
 
 
@@ -146,4 +155,6 @@ def format_report(figures: dict) -> str:
         f"unflagged accuracy       {figures['unflagged_accuracy']:.2%}  ({figures['unflagged_wrong']} wrong and unflagged)",
         f"missed strings           {figures['missed_strings']}",
         f"strings without truth    {figures['extra_strings']}  ({figures['extra_unflagged']} unflagged)",
+        *(f"  kind {kind:<5}            {k['strings']} strings, {k['accuracy']:.2%} right, {k['flagged_share']:.2%} flagged"
+          for kind, k in figures.get("by_kind", {}).items()),
     ])

@@ -42,11 +42,11 @@ def test_threshold_sweep_shows_what_other_thresholds_give(tmp_path):
     results = tmp_path / "results"
     results.mkdir()
     _write(results / "strings.csv", [
-        ["p.png", 1, 0, 0, 60, 30, "12", False, 1],    # right, sure
-        ["p.png", 1, 0, 100, 60, 30, "34", True, 2],   # right, a digit at 0.8
-        ["p.png", 1, 0, 200, 60, 30, "58", False, 3],  # wrong, its '8' at 0.96
-        ["p.png", 1, 0, 300, 60, 30, "78", True, 4],   # right, flagged for a close cut
-    ], extra=["flagged", "string_id"])
+        ["p.png", 1, 0, 0, 60, 30, "12", False, 1, "line"],    # right, sure
+        ["p.png", 1, 0, 100, 60, 30, "34", True, 2, "line"],   # right, a digit at 0.8
+        ["p.png", 1, 0, 200, 60, 30, "58", False, 3, "box"],   # wrong, its '8' at 0.96
+        ["p.png", 1, 0, 300, 60, 30, "78", True, 4, "line"],   # right, flagged for a close cut
+    ], extra=["flagged", "string_id", "kind"])
     digits = [(1, 0.99, ""), (1, 0.99, ""), (2, 0.99, ""), (2, 0.8, "low confidence"),
               (3, 0.99, ""), (3, 0.96, ""), (4, 0.99, "segmentation"), (4, 0.99, "")]
     pd.DataFrame([{"file": "p.png", "page": 1, "string_id": s, "confidence": c, "flag_reason": r}
@@ -56,3 +56,6 @@ def test_threshold_sweep_shows_what_other_thresholds_give(tmp_path):
     assert list(sweep["flagged_share"]) == [0.25, 0.5, 0.75]
     assert list(sweep["unflagged_wrong"]) == [1, 1, 0]
     assert sweep.loc[0.98, "unflagged_accuracy"] == 1.0 and abs(sweep.loc[0.5, "unflagged_accuracy"] - 2 / 3) < 1e-9
+    by_kind = evaluate(results, truth)["by_kind"]
+    assert by_kind["box"] == {"strings": 1, "accuracy": 0.0, "flagged_share": 0.0}
+    assert by_kind["line"]["strings"] == 3 and by_kind["line"]["accuracy"] == 1.0
