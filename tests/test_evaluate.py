@@ -14,18 +14,23 @@ def test_edit_distance():
     assert edit_distance("", "12") == 2
 
 
-def test_scores_a_run(tmp_path):
-    truth = tmp_path / "truth.csv"
-    _write(truth, [["p.png", 1, 10, 10, 100, 30, "0042"], ["p.png", 1, 10, 100, 100, 30, "12/03"],
-                   ["p.png", 1, 300, 100, 50, 30, "77"], ["q.png", 1, 0, 0, 50, 20, "5"]])
-    results = tmp_path / "results"
+def _run(tmp_path, truth_rows, found_rows, extra):
+    """A truth CSV and a results folder whose strings.csv holds ``found_rows`` (extra columns ``extra``)."""
+    truth, results = tmp_path / "truth.csv", tmp_path / "results"
+    _write(truth, truth_rows)
     results.mkdir()
-    _write(results / "strings.csv", [
+    _write(results / "strings.csv", found_rows, extra=extra)
+    return truth, results
+
+
+def test_scores_a_run(tmp_path):
+    truth, results = _run(tmp_path, [["p.png", 1, 10, 10, 100, 30, "0042"], ["p.png", 1, 10, 100, 100, 30, "12/03"],
+                                     ["p.png", 1, 300, 100, 50, 30, "77"], ["q.png", 1, 0, 0, 50, 20, "5"]], [
         ["p.png", 1, 12, 11, 98, 29, "0042", False],   # right
         ["p.png", 1, 10, 102, 100, 30, "12/08", True],  # wrong, flagged
         ["p.png", 1, 302, 100, 50, 30, "71", False],    # wrong, not flagged
         ["p.png", 1, 600, 600, 40, 40, "9", False],     # nothing there
-    ], extra=["flagged"])
+    ], ["flagged"])
     figures = evaluate(results, truth)
     assert figures["truth_strings"] == 4 and figures["found_strings"] == 4
     assert figures["string_accuracy"] == 0.25
@@ -36,17 +41,12 @@ def test_scores_a_run(tmp_path):
 
 
 def test_threshold_sweep_shows_what_other_thresholds_give(tmp_path):
-    truth = tmp_path / "truth.csv"
-    _write(truth, [["p.png", 1, 0, 0, 60, 30, "12"], ["p.png", 1, 0, 100, 60, 30, "34"],
-                   ["p.png", 1, 0, 200, 60, 30, "56"], ["p.png", 1, 0, 300, 60, 30, "78"]])
-    results = tmp_path / "results"
-    results.mkdir()
-    _write(results / "strings.csv", [
+    truth, results = _run(tmp_path, [["p.png", 1, 0, 100 * k, 60, 30, t] for k, t in enumerate(("12", "34", "56", "78"))], [
         ["p.png", 1, 0, 0, 60, 30, "12", False, 1, "line"],    # right, sure
         ["p.png", 1, 0, 100, 60, 30, "34", True, 2, "line"],   # right, a digit at 0.8
         ["p.png", 1, 0, 200, 60, 30, "58", False, 3, "box"],   # wrong, its '8' at 0.96
         ["p.png", 1, 0, 300, 60, 30, "78", True, 4, "line"],   # right, flagged for a close cut
-    ], extra=["flagged", "string_id", "kind"])
+    ], ["flagged", "string_id", "kind"])
     digits = [(1, 0.99, ""), (1, 0.99, ""), (2, 0.99, ""), (2, 0.8, "low confidence"),
               (3, 0.99, ""), (3, 0.96, ""), (4, 0.99, "segmentation"), (4, 0.99, "")]
     pd.DataFrame([{"file": "p.png", "page": 1, "string_id": s, "confidence": c, "flag_reason": r}
