@@ -137,7 +137,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not (args.results / "digits.csv").is_file():
             print(f"error: {args.results / 'digits.csv'} not found (needed for --sweep)", file=sys.stderr)
             return EXIT_USAGE
-        print("\n" + format_sweep(threshold_sweep(args.results, args.truth)))
+        try:
+            print("\n" + format_sweep(threshold_sweep(args.results, args.truth)))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     return EXIT_OK
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Iterator
 
 from forms.rules import UNREADABLE, Checked, check_field
@@ -70,14 +69,12 @@ def unseparated(text: str) -> Iterator[str]:
     amount or grouped number puts one digit between two separators mid-string, but a speck or a
     detached piece of a digit read as '.' does ('73383.86' read '7338.3.86'). A separator
     between longer groups ('55,4107.37': a digit too many, not a comma too many) stays."""
+    def fenced(j: int) -> bool:  # a digit with a separator on either side
+        return 0 < j < len(text) - 1 and text[j].isdigit() and not text[j - 1].isdigit() \
+            and not text[j + 1].isdigit()
+
     for i, ch in enumerate(text):
-        if ch.isdigit():
-            continue
-        before = re.search(r"(^|\D)(\d)$", text[:i])
-        after = re.match(r"^(\d)(\D|$)", text[i + 1:])
-        lone_before = before is not None and before.group(1) != "" and i >= 2
-        lone_after = after is not None and after.group(2) != ""
-        if lone_before or lone_after:
+        if not ch.isdigit() and (fenced(i - 1) or fenced(i + 1)):
             yield text[:i] + text[i + 1:]
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.results import LOW_CONFIDENCE  # the flag reason a threshold decides
+
 MATCH_IOU = 0.3  # boxes of the same string overlap far more; different strings hardly at all
 SWEEP = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.95, 0.98, 0.99)  # digit thresholds ``threshold_sweep`` tries
-LOW_CONFIDENCE = "low confidence"  # the flag reason a threshold decides (pipeline.results)
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -68,13 +69,18 @@ def match(found: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return matched
 
 
-def evaluate(results_dir: Path, truth_csv: Path) -> dict:
-    """Figures of one run: string accuracy, digit error rate, flagged share, unflagged accuracy, extras."""
+def _matched_run(results_dir: Path, truth_csv: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the run's strings on the files the truth covers, their :func:`match` to the truth)."""
     truth = read_table(Path(truth_csv))
     found = read_table(Path(results_dir) / "strings.csv")
     # Only pages the truth covers are scored (a run may also have read other files).
     found = found[found["file"].isin(set(truth["file"]))]
-    matched = match(found, truth)
+    return found, match(found, truth)
+
+
+def evaluate(results_dir: Path, truth_csv: Path) -> dict:
+    """Figures of one run: string accuracy, digit error rate, flagged share, unflagged accuracy, extras."""
+    found, matched = _matched_run(results_dir, truth_csv)
     extra = matched.attrs["extra"]
     found_text = matched["found"].fillna("")
     correct = matched["found"].notna() & (found_text == matched["truth"])
@@ -114,13 +120,13 @@ def threshold_sweep(results_dir: Path, truth_csv: Path, thresholds: tuple[float,
     confidence (``flag_reason`` in ``digits.csv``); a digit whose confidence alone flagged it
     counts as unflagged above it (approximately a run with ``--threshold``: a close call that
     only showed above the run's threshold stays unseen)."""
-    truth = read_table(Path(truth_csv))
-    found = read_table(Path(results_dir) / "strings.csv")
-    found = found[found["file"].isin(set(truth["file"]))]
-    digits = pd.read_csv(Path(results_dir) / "digits.csv", dtype={"file": str, "digit": str}, keep_default_na=False)
+    found, matched = _matched_run(results_dir, truth_csv)
+    path = Path(results_dir) / "digits.csv"
+    digits = pd.read_csv(path, dtype={"file": str, "digit": str}, keep_default_na=False)
+    if "flag_reason" not in digits:
+        raise ValueError(f"{path} has no flag_reason column (written by an older version): read the pages again to sweep")
     digits["other"] = (digits["flag_reason"] != "") & (digits["flag_reason"] != LOW_CONFIDENCE)
     per_string = digits.groupby(["file", "page", "string_id"]).agg(lowest=("confidence", "min"), other=("other", "any"))
-    matched = match(found, truth)
     read = matched["found"].notna()
     rows = matched[read]
     keys = [tuple(found.loc[i, ["file", "page", "string_id"]]) for i in rows["found_row"].astype(int)]

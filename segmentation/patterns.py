@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
+# A whole date with one kind of separator: d.m.yy, d/m/yyyy, d-m-yyyy; yyyy-m-d. Its back-references
+# count its own groups, so in _SHAPES it follows only alternatives without groups.
+_DATES = r"\d{1,2}([./-])\d{1,2}\1(\d{2}|\d{4})|\d{4}([./-])\d{1,2}\3\d{1,2}"
 _SHAPES = re.compile("|".join((
     r"\d+",                                           # plain number, reference
-    r"\d{1,2}([./-])\d{1,2}\1(\d{2}|\d{4})",          # d.m.yy, d/m/yyyy, d-m-yyyy
-    r"\d{4}([./-])\d{1,2}\3\d{1,2}",                  # yyyy-m-d
+    _DATES,
     r"\d{1,2}/(\d{1,2}|\d{4})",                       # d/m, m/yyyy
     r"\d{1,3}(,\d{3})+(\.\d{2})?",                    # 1,234,567.89
     r"\d{1,3}(\.\d{3})+(,\d{2})?",                    # 1.234.567,89
@@ -70,7 +72,7 @@ def possible_date(text: str) -> bool:
     return year(third) and ((fits(first, 31) and fits(second, 12)) or (fits(first, 12) and fits(second, 31)))
 
 
-_WRITTEN_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1(\d{2}|\d{4})|\d{4}([./-])\d{1,2}\3\d{1,2}")
+_WRITTEN_DATE = re.compile(_DATES)
 
 
 def written_date(text: str) -> bool:

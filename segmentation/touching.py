@@ -22,8 +22,8 @@ lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), t
 sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`).
 A component read whole as no digit that no cut beat is cut in two when the pair reader is sure
 of both its digits (PAIR_SURE); such a component is cut even where its top digit alone would
-have kept it whole, only when the pair reader is as sure of both. The pair reader's third head (two digits or one) settles close
-calls: a narrow mark read whole as a digit, but not surely, is cut in two when the head is sure
+have kept it whole, only when the pair reader is as sure of both. The pair reader's third head
+(two digits or one) settles close calls: a narrow mark read whole as a digit, but not surely, is cut in two when the head is sure
 it holds two ('71' written as tight as one digit, TIGHT_SURE), and a close call between one
 digit and two is no longer doubtful when the head is sure either way (TWO_SURE, ONE_SURE).
 
@@ -382,6 +382,11 @@ def blend_pair(single: np.ndarray, pair: np.ndarray) -> np.ndarray:
             ).astype(np.float32)
 
 
+def _sure_of_both(reading: PairReading) -> bool:
+    """Whether the pair reader is sure of both digits of a mark, together at least PAIR_SURE."""
+    return float(reading[0].max(axis=1).prod()) >= PAIR_SURE
+
+
 def _read_pairs(components: list[Component], pairs: PairScorer, known: dict[int, PairReading]) -> None:
     """Read ``components`` not yet in ``known`` (by ``id``) with the pair reader, in one call."""
     todo = [c for c in {id(c): c for c in components}.values() if id(c) not in known]
@@ -432,15 +437,15 @@ def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]]
     _read_pairs([comp for comp, _, _ in cut_in_two] + [job.component for _, _, job, _ in unread_whole]
                 + [d.component for d in doubts] + [comp for _, _, comp in unconfirmed], pairs, known)
     for s, c, comp in unconfirmed:
-        if float(known[id(comp)][0].max(axis=1).prod()) < PAIR_SURE:
+        if not _sure_of_both(known[id(comp)]):
             decided.pop((s, c), None)
     for comp, pieces, probs in cut_in_two:
         for piece, single, side in zip(pieces, probs, known[id(comp)][0]):
             piece.scores = blend_pair(single, side)
     for s, c, job, option in unread_whole:
-        sides = known[id(job.component)][0]
-        if float(sides.max(axis=1).prod()) < PAIR_SURE:
+        if not _sure_of_both(known[id(job.component)]):
             continue
+        sides = known[id(job.component)][0]
         pieces = job.pieces(option)
         if None in pieces:
             continue

@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from pipeline.evaluate import edit_distance, evaluate, threshold_sweep
 
@@ -59,3 +60,12 @@ def test_threshold_sweep_shows_what_other_thresholds_give(tmp_path):
     by_kind = evaluate(results, truth)["by_kind"]
     assert by_kind["box"] == {"strings": 1, "accuracy": 0.0, "flagged_share": 0.0}
     assert by_kind["line"]["strings"] == 3 and by_kind["line"]["accuracy"] == 1.0
+
+
+def test_sweep_of_a_run_without_flag_reasons_says_why(tmp_path):
+    truth, results = _run(tmp_path, [["p.png", 1, 0, 0, 60, 30, "12"]],
+                          [["p.png", 1, 0, 0, 60, 30, "12", False, 1]], ["flagged", "string_id"])
+    pd.DataFrame([{"file": "p.png", "page": 1, "string_id": 1, "confidence": 0.99}]).to_csv(
+        results / "digits.csv", index=False)
+    with pytest.raises(ValueError, match="no flag_reason column"):
+        threshold_sweep(results, truth)
