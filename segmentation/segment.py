@@ -29,7 +29,7 @@ from .grouping import group_strings
 from .marks import Component
 from .merge import merge_pieces
 from .separators import label_separators
-from .rejoin import rejoin_broken
+from .rejoin import rejoin_broken, rejoin_to_shape
 from .touching import PairScorer, Scorer, split_touching
 
 __all__ = ["Component", "segment_page"]
@@ -72,8 +72,9 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
 
     ``ink`` is a 2-D bool mask (True = ink; any nonzero counts for other dtypes) after
     binarisation, deskew and line removal. ``score`` maps (N, 28, 28) float32 MNIST-style crops
-    to (N, C) probabilities whose first ten columns are the digits; it is called at most three
-    times, to re-join broken digits and to choose cuts between touching ones, and may be None
+    to (N, C) probabilities whose first ten columns are the digits; it is called at most four
+    times, to re-join broken digits (by their reading, then by the layout of their string:
+    ``rejoin.rejoin_to_shape``) and to choose cuts between touching ones, and may be None
     (no re-joining by reading; cuts at projection valleys). ``pairs`` (optional, with ``score``)
     reads the components cut in two whole (``touching.split_touching``).
     ``max_digit_height`` (px) is the tallest digit expected; marks over 2.5x that are dropped.
@@ -120,7 +121,7 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
     strings = rejoin_broken(strings, heights, marks, score)
     strings = split_touching(strings, heights, scale.stroke, score, TOUCHING_MIN * scale.height, pairs)
 
-    out = []
+    out, kept = [], []
     for string, (height, top, base), small in zip(strings, lines, marks):
         string.sort(key=lambda c: c.centre[0])
         positions = {k for k, c in enumerate(string) if id(c) in small}
@@ -128,4 +129,5 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
         string = detach_dots(string, height, top, base, scale.stroke)
         if any(c.separator is None for c in string):
             out.append(string)
-    return out
+            kept.append(height)
+    return rejoin_to_shape(out, kept, score)
