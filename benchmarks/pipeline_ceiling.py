@@ -20,6 +20,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifier.datasets import default_dir, load_mnist  # noqa: E402
+from classifier.calibration import accept_mask  # noqa: E402
+from classifier.evaluate import read_digits  # noqa: E402
 from classifier.runtime import DEFAULT_DIR, DigitClassifier  # noqa: E402
 
 
@@ -50,9 +52,8 @@ def main() -> int:
     images, labels = load_mnist(args.mnist, "test")
     classifier = DigitClassifier(args.model_dir)
     probs = classifier.predict(images.astype(np.float32) / 255.0)
-    top = probs.argmax(axis=1)
-    read = top == labels  # the '?' class (index 10) never equals a label
-    sure = (top < 10) & (probs.max(axis=1) >= classifier.threshold)
+    read = read_digits(probs) == labels  # the digit the pipeline writes, as in classifier_accuracy.py
+    sure = accept_mask(probs, classifier.threshold)
     print(f"clean MNIST test digits: {read.mean():.2%} read right, {1 - sure.mean():.2%} flagged "
           f"at threshold {classifier.threshold}")
     for folder in args.sets:
