@@ -31,7 +31,8 @@ MAX_UNION_HEIGHT = 1.3  # union height / line height at most
 FULL = 0.85             # a piece this tall (x line height) is a digit's full height
 REJOIN_MARGIN = 1.0     # log-probability lead of the joined reading needed to join
 SHAPE_SURE = 0.5        # top-digit probability a join made for the string's shape needs
-SHAPE_UNION_WIDTH = 1.8  # MAX_UNION_WIDTH for such a join: the layout already says one digit is too many
+SHAPE_UNION_WIDTH = 2.5  # MAX_UNION_WIDTH for such a join: the layout already says a digit is too many (a wide
+                         # '0' in a '6' and a '1' spans ~2.4 expected widths)
 
 
 def union(a: Component, b: Component) -> Component:
