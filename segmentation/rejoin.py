@@ -11,8 +11,8 @@ the touching-digit splitter (log top-digit probability less shape penalty, plus 
 digit count given the width). They are joined when together they beat apart by REJOIN_MARGIN.
 One score call per page, and none when there is no such pair.
 
-Once separators are known, a string whose layout no one writes ('55,4107.37', '11-11-20061') is
-given the join of two neighbouring digit marks that fixes it (:func:`rejoin_to_shape`).
+Once separators are known, a string whose layout no one writes is repaired by joins or splits that
+give it one (:mod:`segmentation.layout`).
 """
 from __future__ import annotations
 
@@ -23,16 +23,12 @@ from pipeline.results import Box
 from .geometry import paste
 from .marks import Component
 from .normalize import batch_to_mnist
-from .patterns import plausible
 from .touching import Scorer, digit_values, digit_width, prior, tight_mask
 
 MAX_UNION_WIDTH = 1.6   # union width / expected digit width at most
 MAX_UNION_HEIGHT = 1.3  # union height / line height at most
 FULL = 0.85             # a piece this tall (x line height) is a digit's full height
 REJOIN_MARGIN = 1.0     # log-probability lead of the joined reading needed to join
-SHAPE_SURE = 0.5        # top-digit probability a join made for the string's shape needs
-SHAPE_UNION_WIDTH = 2.5  # MAX_UNION_WIDTH for such a join: the layout already says a digit is too many (a wide
-                         # '0' in a '6' and a '1' spans ~2.4 expected widths)
 
 
 def union(a: Component, b: Component) -> Component:
@@ -76,47 +72,4 @@ def rejoin_broken(strings: list[list[Component]], heights: list[float], small: l
         if whole + prior(1, digits) >= split_value + prior(2, digits) + REJOIN_MARGIN:
             used.update((id(a), id(b)))
             out[s] = [c for c in out[s] if c is not a and c is not b] + [j]
-    return out
-
-
-def _shape(string: list[Component]) -> str:
-    """The string's layout: its separators, '?' for every other mark (see ``patterns.plausible``)."""
-    return "".join(c.separator or "?" for c in string)
-
-
-def rejoin_to_shape(strings: list[list[Component]], heights: list[float],
-                    score: Scorer | None) -> list[list[Component]]:
-    """Each string (components in reading order, separators labelled) whose layout has no shape
-    people write, with the two neighbouring digit marks joined whose join gives it one: the
-    group that has a digit too many ('55,4107.37', '28,5235.65', '11-11-20061') holds a digit
-    broken in two, each piece read as a digit of its own. The join must be digit-sized and read
-    as a digit at SHAPE_SURE or better (the surest join wins); it is marked ``doubtful``, since
-    the layout, not the ink, decided it. One score call for all strings, none when every layout
-    is plausible."""
-    if score is None:
-        return strings
-    trials: list[tuple[int, int, Component]] = []
-    for s, (string, height) in enumerate(zip(strings, heights)):
-        shape = _shape(string)
-        if plausible(shape):
-            continue
-        width = digit_width(string, height)
-        for i, (a, b) in enumerate(zip(string, string[1:])):
-            if a.separator or b.separator or not plausible(shape[:i] + "?" + shape[i + 2:]):
-                continue
-            box = a.box.union(b.box)
-            if box.w <= SHAPE_UNION_WIDTH * width and box.h <= MAX_UNION_HEIGHT * height:
-                trials.append((s, i, union(a, b)))
-    if not trials:
-        return strings
-    crops = [tight_mask(j.mask) for _, _, j in trials]
-    values, unread, _ = digit_values(score(batch_to_mnist(crops)), crops)
-    best: dict[int, tuple[float, int, Component]] = {}
-    for (s, i, joined), value, no_digit in zip(trials, values, unread):
-        if not no_digit and value >= np.log(SHAPE_SURE) and value > best.get(s, (-np.inf,))[0]:
-            best[s] = (value, i, joined)
-    out = [list(string) for string in strings]
-    for s, (_, i, joined) in best.items():
-        joined.doubtful = True
-        out[s][i: i + 2] = [joined]
     return out

@@ -29,7 +29,8 @@ from .grouping import group_strings
 from .marks import Component
 from .merge import merge_pieces
 from .separators import label_separators
-from .rejoin import rejoin_broken, rejoin_to_shape
+from .layout import rejoin_to_shape, split_to_shape
+from .rejoin import rejoin_broken
 from .touching import PairScorer, Scorer, split_touching
 
 __all__ = ["Component", "segment_page"]
@@ -74,9 +75,10 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
     binarisation, deskew and line removal. ``score`` maps (N, 28, 28) float32 MNIST-style crops
     to (N, C) probabilities whose first ten columns are the digits; it is called at most four
     times, to re-join broken digits (by their reading, then by the layout of their string:
-    ``rejoin.rejoin_to_shape``) and to choose cuts between touching ones, and may be None
+    ``layout.rejoin_to_shape``) and to choose cuts between touching ones, and may be None
     (no re-joining by reading; cuts at projection valleys). ``pairs`` (optional, with ``score``)
-    reads the components cut in two whole (``touching.split_touching``).
+    reads the components cut in two whole (``touching.split_touching``) and the marks that the
+    layout of their string says hold two digits (``layout.split_to_shape``).
     ``max_digit_height`` (px) is the tallest digit expected; marks over 2.5x that are dropped.
     ``framed`` are areas of ``ink`` (its pixels) holding the ink of printed frames whose lines
     were taken out by their known geometry: a straight upright bar there is a '1' written from
@@ -130,4 +132,4 @@ def segment_page(ink: np.ndarray, score: Scorer | None = None, *,
         if any(c.separator is None for c in string):
             out.append(string)
             kept.append(height)
-    return rejoin_to_shape(out, kept, score)
+    return split_to_shape(rejoin_to_shape(out, kept, score), kept, pairs)

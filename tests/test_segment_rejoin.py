@@ -8,7 +8,7 @@ from tests.test_segment_touching import ring
 
 from pipeline.results import Box
 from segmentation.marks import Component
-from segmentation.rejoin import rejoin_broken, rejoin_to_shape
+from segmentation.rejoin import rejoin_broken
 
 
 def loop_reader(crops: np.ndarray) -> np.ndarray:
@@ -94,54 +94,3 @@ def test_zero_broken_into_arcs_with_a_gap_between_them_is_joined():
     joined = min(string, key=lambda c: c.box.x)
     assert joined.mask.sum() == open_zero().sum()
 
-
-def one_loop_reader(crops: np.ndarray) -> np.ndarray:
-    """Fake classifier: a crop with exactly one closed loop is a '0' (two digits together are
-    no digit, as for the real one), anything else no digit."""
-    probs = np.full((len(crops), 11), 0.001, np.float32)
-    for k, crop in enumerate(crops):
-        _, hierarchy = cv2.findContours((crop > 0.3).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-        holes = 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
-        probs[k, 0 if holes == 1 else 10] = 0.99
-    return probs
-
-
-def dated(middle: list[Component]) -> list[Component]:
-    """'00.<middle>.0000' in reading order: rings 34 px tall, full stops between the groups."""
-    def rings(n: int, x: int) -> list[Component]:
-        return [pieces(ring(24, 34), x=x + 30 * k)[0] for k in range(n)]
-
-    def stop(x: int) -> Component:
-        return Component(Box(x, 80, 4, 4), np.ones((4, 4), bool), separator=".")
-
-    return rings(2, 0) + [stop(62)] + middle + [stop(220)] + rings(4, 230)
-
-
-def test_a_group_one_digit_too_long_for_its_layout_has_a_broken_digit_joined():
-    zero = ring(24, 34)  # a '0' in two halves, each read as a digit of its own ('1' and '7', say)
-    halves = [Component(Box(100, 50, 12, 34), zero[:, :12]), Component(Box(112, 50, 12, 34), zero[:, 12:])]
-    string = dated(halves + pieces(ring(24, 34), x=130))  # '00.???.0000': no date, no amount
-    (out,) = rejoin_to_shape([string], [34.0], one_loop_reader)
-    assert "".join(c.separator or "0" for c in out) == "00.00.0000"
-    joined = out[3]
-    assert joined.doubtful and joined.box == Box(100, 50, 24, 34)
-    assert np.array_equal(joined.mask, zero)
-
-
-def test_a_plausible_layout_or_a_join_read_as_no_digit_is_left_alone():
-    calls = []
-
-    def reader(crops):
-        calls.append(len(crops))
-        return one_loop_reader(crops)
-
-    fine = dated(pieces(ring(24, 34), x=100) + pieces(ring(24, 34), x=130))  # '00.00.0000'
-    assert rejoin_to_shape([fine], [34.0], reader) == [fine] and calls == []
-    bars = []
-    for x in (100, 115, 130):  # three upright bars: any two together are still no '0'
-        bar = np.zeros((34, 6), bool)
-        bar[:, 2:4] = True
-        bars += pieces(bar, x=x)
-    string = dated(bars)
-    assert rejoin_to_shape([string], [34.0], reader) == [string] and len(calls) == 1  # one batch
-    assert rejoin_to_shape([string], [34.0], None) == [string]
