@@ -17,7 +17,7 @@ from .rejoin import MAX_UNION_HEIGHT, union
 from .touching import PairScorer, Scorer, crop_part, cut_parts, cuts_at, digit_values, digit_width, tight_mask
 
 JOIN_SURE = 0.5         # top-digit probability a join needs
-JOIN_WIDTH = 2.5        # union width / expected digit width at most (a wide '0' broken into a '6' and a '1' is ~2.4)
+JOIN_WIDTH = 3.0        # union width / expected digit width at most (a wide '0' broken into a '6' and a '1' is ~2.4-2.6)
 SPLIT_SURE = 0.5        # the pair reader's confidence in both digits (product) a split needs
 SPLIT_TWO = 0.5         # ... and its probability that the mark holds two digits
 MIN_HEIGHT = 0.6        # mark height / line height: only a digit-sized mark may hold two
