@@ -112,7 +112,9 @@ def _probabilities(classifier: Classifier, marks: list[Component]) -> np.ndarray
 
 def _check_slashes(strings: list[list[Component]], marks: list[Component], probabilities: np.ndarray,
                    labels: tuple[str, ...]) -> None:
-    """Turn the '/' of each string whose reading is no possible date back into digits."""
+    """Turn the '/' of each string whose reading is no possible date back into digits. A lone '/'
+    that makes a possible one ('2/02', '3/2024') is kept but its neighbours are marked doubtful:
+    such short dates are rare, and a leaning '1' ('2102') reads the same."""
     label = {id(c): labels[int(np.argmax(p))] for c, p in zip(marks, probabilities)}
     for string in strings:
         slashes = [c for c in string if c.separator == "/"]
@@ -122,6 +124,10 @@ def _check_slashes(strings: list[list[Component]], marks: list[Component], proba
         if not possible_date(text):
             for c in slashes:
                 c.separator = None
+        elif len(slashes) == 1:
+            at = next(k for k, c in enumerate(string) if c.separator == "/")
+            for c in string[max(0, at - 1): at] + string[at + 1: at + 2]:
+                c.doubtful = True
 
 
 def _insert(strings: list[DigitString], string: DigitString) -> list[DigitString]:

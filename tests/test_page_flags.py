@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.page import _flag_shapeless, _glyph, _looks_like_digits, _weigh_by_calendar
+from pipeline.page import _check_slashes, _flag_shapeless, _glyph, _looks_like_digits, _weigh_by_calendar
 from pipeline.results import FLAG_REASONS, SEPARATOR_LAYOUT, Box, DigitString, Glyph
 from segmentation.marks import Component
 
@@ -108,3 +108,32 @@ def test_the_calendar_does_not_lift_what_it_cannot_rule_out(text, i, doubt):
     string = _date(text, {i: doubt})
     _weigh_by_calendar(string, [False] * len(text), 0.92)
     assert string.glyphs[i].flagged and string.glyphs[i].confidence == 0.8
+
+
+def _marks(text: str) -> tuple[list[Component], list[Component], np.ndarray]:
+    """Marks of ``text`` ('/' a separator mark; digits read as themselves), the marks the
+    classifier read ('/' included, as the pipeline does) and their probabilities."""
+    marks = [Component(Box(20 * i, 0, 15, 30), np.ones((30, 15), bool), separator="/" if ch == "/" else None)
+             for i, ch in enumerate(text)]
+    probs = np.zeros((len(text), 11), np.float32)
+    for i, ch in enumerate(text):
+        probs[i, 1 if ch == "/" else int(ch)] = 1.0  # a '/' is read as the '1' it may be
+    return marks, marks, probs
+
+
+def test_slashes_of_no_possible_date_are_digits_again():
+    marks, read, probs = _marks("54/69")
+    _check_slashes([marks], read, probs, LABELS)
+    assert marks[2].separator is None and not any(c.doubtful for c in marks)
+
+
+def test_a_lone_slash_is_kept_but_its_neighbours_are_doubtful():
+    # '2/02' is a possible day and month, but such short dates are rare and '2102' with a leaning
+    # '1' reads the same: review it.
+    marks, read, probs = _marks("2/02")
+    _check_slashes([marks], read, probs, LABELS)
+    assert marks[1].separator == "/"
+    assert [c.doubtful for c in marks] == [True, False, True, False]
+    marks, read, probs = _marks("19/08/1965")  # a whole date: nothing doubtful
+    _check_slashes([marks], read, probs, LABELS)
+    assert [c.separator for c in marks].count("/") == 2 and not any(c.doubtful for c in marks)
