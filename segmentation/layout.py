@@ -8,6 +8,8 @@ reading (and its separator-layout flag).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .marks import Component
@@ -28,6 +30,14 @@ def shape(string: list[Component]) -> str:
     return "".join(c.separator or "?" for c in string)
 
 
+def misfits(strings: list[list[Component]], heights: list[float]) -> Iterator[tuple[int, str, float]]:
+    """(index, layout, line height) of each string of no plausible layout."""
+    for s, (string, height) in enumerate(zip(strings, heights)):
+        layout = shape(string)
+        if not plausible(layout):
+            yield s, layout, height
+
+
 def rejoin_to_shape(strings: list[list[Component]], heights: list[float],
                     score: Scorer | None) -> list[list[Component]]:
     """Each string (components in reading order, separators labelled) of no plausible layout with
@@ -38,10 +48,8 @@ def rejoin_to_shape(strings: list[list[Component]], heights: list[float],
     if score is None:
         return strings
     trials: list[tuple[int, int, Component]] = []
-    for s, (string, height) in enumerate(zip(strings, heights)):
-        layout = shape(string)
-        if plausible(layout):
-            continue
+    for s, layout, height in misfits(strings, heights):
+        string = strings[s]
         width = digit_width(string, height)
         for i, (a, b) in enumerate(zip(string, string[1:])):
             if a.separator or b.separator or not plausible(layout[:i] + "?" + layout[i + 2:]):
@@ -86,11 +94,8 @@ def split_to_shape(strings: list[list[Component]], heights: list[float],
     if pairs is None:
         return strings
     trials: list[tuple[int, int, Component]] = []
-    for s, (string, height) in enumerate(zip(strings, heights)):
-        layout = shape(string)
-        if plausible(layout):
-            continue
-        trials += [(s, i, c) for i, c in enumerate(string)
+    for s, layout, height in misfits(strings, heights):
+        trials += [(s, i, c) for i, c in enumerate(strings[s])
                    if c.separator is None and c.box.h >= MIN_HEIGHT * height
                    and plausible(layout[:i] + "??" + layout[i + 1:])]
     if not trials:
