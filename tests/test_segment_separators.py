@@ -229,3 +229,36 @@ def test_written_date_needs_a_whole_possible_date_with_one_separator():
         assert written_date(text), text
     for text in ("19.08-1965", "19.13.1965", "32.01.20", "7022", "12.01.7022", "1,234.56", "12/05"):
         assert not written_date(text), text
+
+
+def test_strokes_leaning_nearly_enough_for_a_date_are_doubtful_digits():
+    # '09/10/91' whose '0's and '9's lean so far that the writer's slant needs the slashes to lean
+    # past 40 degrees: they lean 33, stay digits ('09110191') but are flagged as doubtful.
+    from segmentation.separators import read_slashes, slant, slash_margin
+
+    def stroke(angle: float) -> Component:
+        mask = np.zeros((40, 30), np.uint8)
+        dx = int(round(38 * np.tan(np.radians(angle)) / 2))
+        cv2.line(mask, (15 - dx, 39), (15 + dx, 1), 1, 3)
+        return Component(Box(0, 0, 30, 40), mask.astype(bool))
+
+    def oval(angle: float) -> Component:  # wider than tall: no '/' candidate, it sets the slant
+        mask = np.zeros((40, 44), np.uint8)
+        cv2.ellipse(mask, (22, 20), (9, 18), angle, 0, 360, 1, 3)
+        return Component(Box(0, 0, 44, 40), mask.astype(bool))
+
+    def string(angle: float) -> list[Component]:
+        marks = [oval(angle), oval(angle), stroke(33), oval(angle), oval(angle), stroke(33), oval(angle), oval(angle)]
+        for k, c in enumerate(marks):
+            c.box = Box(50 * k, 0, c.box.w, c.box.h)
+        return marks
+
+    marks = string(40)
+    writer = float(np.median([slant(c.mask) for c in marks if c.box.w == 44]))
+    assert 20 < writer < 30 and slash_margin(marks[2], 40.0, writer) <= 0  # no '/' at this slant
+    out = read_slashes(marks, 40.0)
+    assert [c.separator for c in out] == [None] * 8
+    assert [k for k, c in enumerate(out) if c.doubtful] == [2, 5]
+    out = read_slashes(string(0), 40.0)  # upright writing: the same strokes are slashes
+    assert [c.separator for c in out] == [None, None, "/", None, None, "/", None, None]
+    assert not any(c.doubtful for c in out)
