@@ -16,6 +16,7 @@ from .marks import Component
 from .normalize import batch_to_mnist, batch_to_pair
 from .patterns import plausible
 from .rejoin import MAX_UNION_HEIGHT, union
+from .separators import shape
 from .touching import PairScorer, Scorer, crop_part, cut_parts, cuts_at, digit_values, digit_width, tight_mask
 
 JOIN_SURE = 0.5         # top-digit probability a join needs
@@ -23,11 +24,6 @@ JOIN_WIDTH = 3.0        # union width / expected digit width at most (a wide '0'
 SPLIT_SURE = 0.5        # the pair reader's confidence in both digits (product) a split needs
 SPLIT_TWO = 0.5         # ... and its probability that the mark holds two digits
 MIN_HEIGHT = 0.6        # mark height / line height: only a digit-sized mark may hold two
-
-
-def shape(string: list[Component]) -> str:
-    """The string's layout: its separators, '?' for every other mark (see ``patterns.plausible``)."""
-    return "".join(c.separator or "?" for c in string)
 
 
 def misfits(strings: list[list[Component]], heights: list[float]) -> Iterator[tuple[int, str, float]]:

@@ -26,10 +26,10 @@ from .components import Labeled, label_components, page_scale, speck_mask
 from .dots import detach_dots
 from .filters import MAX_DIGIT_HEIGHT, drop_rule_pieces, is_noise_string, solid_mask, too_tall
 from .grouping import group_strings
+from .layout import rejoin_to_shape, split_to_shape
 from .marks import Component
 from .merge import merge_pieces
 from .separators import label_separators
-from .layout import rejoin_to_shape, split_to_shape
 from .rejoin import rejoin_broken
 from .touching import PairScorer, Scorer, split_touching
 

@@ -15,8 +15,8 @@ Each mark is judged against its string's line: height ``H`` (median digit height
   d/m/yyyy, yyyy/m/d) in a string with no other separator, or whose '.' and ',' marks form no
   number's shape (:mod:`.patterns`: they are specks, dropped); otherwise they stay digits.
   (The page reader turns a '/' back into a digit where the date read is impossible.) Strokes
-  that fall short of that by less than SLASH_DOUBT degrees but would make a date stay digits,
-  marked ``doubtful``: a writer whose '0's lean far makes the slant look steeper than it is.
+  that would make a date if they needed SLASH_DOUBT degrees less over the writer's slant stay
+  digits, marked ``doubtful``: a writer whose '0's lean far makes the slant look steeper than it is.
 
 Separators first or last in a string are noise (a speck before a field, a full stop after an
 amount) and are dropped, as are small marks that match no separator: too small to be a digit.
@@ -50,7 +50,7 @@ SLASH_LEAN = 30.0     # degrees from vertical at least, '/' (~9% of written '1's
 SLASH_LEAN_TALL = 18.0  # ... for a '/' at least SLASH_TALL x H tall (a printed '/' leans 23)
 SLASH_TALL = 1.15
 SLASH_OVER_SLANT = 15.0  # degrees more than the writer's slant (median of the other digits)
-SLASH_DOUBT = 10.0    # degrees short of that within which a stroke that would make a date is doubtful
+SLASH_DOUBT = 10.0    # degrees less over the slant for a stroke that would make a date to be a doubtful digit
 SLASH_ELONGATION = 3.5  # major / minor axis (std devs) at least: a single straight stroke
 NOISE_SIZE = 0.35     # longer side / H below which an unrecognised small mark is noise
 MAX_SLASH_CANDIDATES = 8
@@ -234,8 +234,7 @@ def read_slashes(string: list[Component], height: float) -> list[Component]:
     if not chosen:
         # Strokes that lean nearly enough for a '/' and would make a date: read as digits, but
         # doubtful ('09/10/91' by a writer whose slanted '0's make the slant look steep).
-        near = choose_slashes([slash_margin(c, height, writer - SLASH_DOUBT) if could_be_slash(c, height)
-                               else 0.0 for c in rest])
+        near = choose_slashes([slash_margin(c, height, writer - SLASH_DOUBT) for c in rest])
         for k in near:
             rest[k].doubtful = True
         return string
