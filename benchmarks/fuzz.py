@@ -48,7 +48,7 @@ from PIL import Image  # noqa: E402
 from pipeline.load import Limits  # noqa: E402
 from pipeline.preprocess import METHODS  # noqa: E402
 from tests.test_properties import (FakeScore, PAGE_STYLES, check_iter_pages,  # noqa: E402
-                                   check_preprocess, check_segment, check_to_mnist, mutate,
+                                   check_preprocess, check_segment, check_to_mnist, mutate, FakePairs,
                                    page_of, seed_images)
 
 PROPERTIES = ("preprocess", "segment", "mnist", "files")
@@ -185,7 +185,8 @@ def run_case(prop: str, index: int, seed: int, files: dict[str, bytes], workdir:
         mask = random_mask(rng) if rng.random() < 0.8 else random_array(rng)
         columns = [None, 10, 11][int(rng.integers(0, 3))]
         note.append(f"{mask.dtype} {mask.shape} score={'None' if columns is None else columns}")
-        outcome = check_segment(mask, None if columns is None else FakeScore(columns))
+        outcome = check_segment(mask, None if columns is None else FakeScore(columns),
+                                FakePairs() if columns == 11 else None)
         note.append("segmented" if outcome is not None else "ValueError")
         return note[-2]
     if prop == "mnist":

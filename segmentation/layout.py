@@ -24,6 +24,7 @@ JOIN_WIDTH = 3.0        # union width / expected digit width at most (a wide '0'
 SPLIT_SURE = 0.5        # the pair reader's confidence in both digits (product) a split needs
 SPLIT_TWO = 0.5         # ... and its probability that the mark holds two digits
 MIN_HEIGHT = 0.6        # mark height / line height: only a digit-sized mark may hold two
+MIN_SPLIT_WIDTH = 4     # px: a narrower mark is no two digits, whatever a reader says
 
 
 def misfits(strings: list[list[Component]], heights: list[float]) -> Iterator[tuple[int, str, float]]:
@@ -70,9 +71,11 @@ def rejoin_to_shape(strings: list[list[Component]], heights: list[float],
 
 def halves(component: Component) -> list[Component] | None:
     """The component cut in two along the least-ink path from the emptiest column of its middle
-    third (None when a side would be empty)."""
+    third (None when a side would be empty, or the mark is under MIN_SPLIT_WIDTH px wide)."""
     mask = component.mask
     w = mask.shape[1]
+    if w < MIN_SPLIT_WIDTH:
+        return None
     lo, hi = w // 3, max(w // 3 + 1, w - w // 3)
     x0 = lo + int(np.argmin(mask[:, lo:hi].sum(axis=0)))
     parts = [crop_part(p, component.box) for p in cut_parts(mask, [cuts_at(mask, x0)[1]])]
@@ -111,4 +114,5 @@ def split_to_shape(strings: list[list[Component]], heights: list[float],
             part.scores = np.append(side, 0.0).astype(np.float32)  # ten digits, then '?'
             part.doubtful = True
         out[s][i: i + 1] = parts
+        out[s].sort(key=lambda c: c.centre[0])  # a slanted cut may leave a part past a neighbour
     return out

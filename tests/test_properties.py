@@ -40,7 +40,7 @@ from PIL import Image
 
 from pipeline.load import InputError, Limits, iter_pages
 from pipeline.preprocess import METHODS, preprocess
-from segmentation.normalize import MNIST_SIZE, batch_to_mnist, to_mnist
+from segmentation.normalize import MNIST_SIZE, PAIR_SHAPE, batch_to_mnist, to_mnist
 from segmentation.segment import segment_page
 
 SEPARATORS = {".", ",", "/", "-"}
@@ -105,18 +105,40 @@ def check_mnist_crop(crop: np.ndarray) -> None:
     assert np.isfinite(crop).all() and crop.min() >= 0.0 and crop.max() <= 1.0
 
 
-def check_segment(ink, score=None):
+class FakePairs:
+    """A pair reader that checks what it is given: (N, 28, 56) float32 in [0, 1]; returns each
+    side's ten digit probabilities (0.91 on one digit) and a two-digit probability, all depending
+    only on the crops (deterministic)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        assert isinstance(crops, np.ndarray) and crops.dtype == np.float32
+        assert crops.ndim == 3 and crops.shape[1:] == PAIR_SHAPE
+        assert np.isfinite(crops).all() and crops.min(initial=0) >= 0 and crops.max(initial=0) <= 1
+        ink = crops.reshape(len(crops), -1).mean(axis=1).astype(np.float64)
+        sides = np.full((len(crops), 2, 10), 0.01, np.float32)
+        for side in range(2):
+            sides[np.arange(len(crops)), side, (ink * 997 * (side + 1)).astype(int) % 10] = 0.91
+        return sides, ((ink * 7919) % 1.0).astype(np.float32)
+
+
+def check_segment(ink, score=None, pairs=None):
     """segment_page's contract for any input; returns the strings (None when refused)."""
     array = np.asarray(ink)
     if array.ndim != 2:
         with pytest.raises(ValueError):
-            segment_page(ink, score)
+            segment_page(ink, score, pairs=pairs)
         return None
-    strings = segment_page(ink, score)
+    strings = segment_page(ink, score, pairs=pairs)
     mask = array.astype(bool) if array.dtype == bool else array != 0
     height, width = mask.shape
     if isinstance(score, FakeScore):
-        assert score.calls <= 3, f"score called {score.calls} times"  # broken pieces, wholes, parts
+        assert score.calls <= 4, f"score called {score.calls} times"  # broken pieces, wholes, parts, layout joins
+    if isinstance(pairs, FakePairs):
+        assert pairs.calls <= 3, f"pair reader called {pairs.calls} times"  # narrow, cut pairs, layout splits
     for string in strings:
         assert string and any(c.separator is None for c in string)
         centres = [c.centre[0] for c in string]
@@ -288,6 +310,11 @@ def scorer(columns):
     return None if columns is None else FakeScore(columns)
 
 
+def pair_reader(columns):
+    """A fake pair reader beside the 11-column scorer (the pipeline's pair), none otherwise."""
+    return FakePairs() if columns == 11 else None
+
+
 # --------------------------------------------------------------------------- preprocess
 
 @fixed(80)
@@ -338,7 +365,7 @@ def test_preprocess_refuses_non_pages_with_value_error(bad):
 @fixed(60)
 @given(masks(), SCORERS)
 def test_segment_any_mask(mask, columns):
-    check_segment(mask, scorer(columns))
+    check_segment(mask, scorer(columns), pair_reader(columns))
 
 
 @fixed(40)

@@ -127,3 +127,5 @@ def test_halves_cut_where_least_ink_is():
     left, right = halves(Component(Box(10, 20, 30, 30), bar))
     assert left.box == Box(10, 20, left.box.w, 30) and right.box.right == 40
     assert left.mask.sum() + right.mask.sum() == bar.sum() and left.box.w < 20
+    for w in (1, 2, 3):  # slivers are not cut
+        assert halves(Component(Box(0, 0, w, 20), np.ones((20, w), bool))) is None
