@@ -47,8 +47,8 @@ from PIL import Image  # noqa: E402
 
 from pipeline.load import Limits  # noqa: E402
 from pipeline.preprocess import METHODS  # noqa: E402
-from tests.test_properties import (FakeScore, PAGE_STYLES, check_iter_pages,  # noqa: E402
-                                   check_preprocess, check_segment, check_to_mnist, mutate, FakePairs,
+from tests.test_properties import (FakePairs, FakeScore, PAGE_STYLES, check_iter_pages,  # noqa: E402
+                                   check_preprocess, check_segment, check_to_mnist, mutate,
                                    page_of, seed_images)
 
 PROPERTIES = ("preprocess", "segment", "mnist", "files")
