@@ -12,14 +12,18 @@ from segmentation.layout import halves, rejoin_to_shape, split_to_shape
 from segmentation.marks import Component
 
 
+def loops(crop: np.ndarray) -> int:
+    """Closed loops (holes) in a crop's ink."""
+    _, hierarchy = cv2.findContours((crop > 0.3).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
+
+
 def one_loop_reader(crops: np.ndarray) -> np.ndarray:
     """Fake classifier: a crop with exactly one closed loop is a '0' (two digits together are
     no digit, as for the real one), anything else no digit."""
     probs = np.full((len(crops), 11), 0.001, np.float32)
     for k, crop in enumerate(crops):
-        _, hierarchy = cv2.findContours((crop > 0.3).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-        holes = 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
-        probs[k, 0 if holes == 1 else 10] = 0.99
+        probs[k, 0 if loops(crop) == 1 else 10] = 0.99
     return probs
 
 
@@ -36,8 +40,8 @@ def dated(middle: list[Component]) -> list[Component]:
 
 def test_a_group_one_digit_too_long_for_its_layout_has_a_broken_digit_joined():
     zero = ring(24, 34)  # a '0' in two halves, each read as a digit of its own ('1' and '7', say)
-    halves = [Component(Box(100, 50, 12, 34), zero[:, :12]), Component(Box(112, 50, 12, 34), zero[:, 12:])]
-    string = dated(halves + pieces(ring(24, 34), x=130))  # '00.???.0000': no date, no amount
+    parts = [Component(Box(100, 50, 12, 34), zero[:, :12]), Component(Box(112, 50, 12, 34), zero[:, 12:])]
+    string = dated(parts + pieces(ring(24, 34), x=130))  # '00.???.0000': no date, no amount
     (out,) = rejoin_to_shape([string], [34.0], one_loop_reader)
     assert "".join(c.separator or "0" for c in out) == "00.00.0000"
     joined = out[3]
@@ -71,11 +75,6 @@ def two_rings() -> np.ndarray:
     mask[:, :24] |= ring(24, 34)
     mask[:, 16:] |= ring(24, 34)
     return mask
-
-
-def loops(crop: np.ndarray) -> int:
-    _, hierarchy = cv2.findContours((crop > 0.3).astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    return 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
 
 
 def pair_reader(sure: float = 0.9):
