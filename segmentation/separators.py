@@ -12,7 +12,8 @@ Each mark is judged against its string's line: height ``H`` (median digit height
   and 15 more than the writer's slant; a '/' taller than the digits may lean less (18
   degrees: a printed '/' leans 23). About one written '1' in ten leans that much, so leaning
   strokes are read as '/' only where they make the string a date (d/m, m/yyyy, d/m/yy,
-  d/m/yyyy, yyyy/m/d) in a string with no other separator, or whose '.' and ',' marks form no
+  d/m/yyyy, yyyy/m/d; also d/m/yyy, a year that lost a digit to two digits written over each
+  other, which ``layout.split_to_shape`` may restore) in a string with no other separator, or whose '.' and ',' marks form no
   number's shape (:mod:`.patterns`: they are specks, dropped); otherwise they stay digits.
   (The page reader turns a '/' back into a digit where the date read is impossible.) Strokes
   that would make a date if they needed SLASH_DOUBT degrees less over the writer's slant stay
@@ -134,13 +135,15 @@ def slant(mask: np.ndarray) -> float:
     return math.degrees(math.atan2(-m["mu11"], m["mu02"])) if m["mu02"] > 0 else 0.0
 
 
-def date_like(groups: list[int]) -> bool:
+def date_like(groups: list[int], short_year: bool = False) -> bool:
     """Whether digit groups split by '/' read as a date or a short fraction: d/m, m/yy, m/yyyy,
-    d/m/yy, d/m/yyyy or yyyy/m/d (group sizes in digits)."""
+    d/m/yy, d/m/yyyy or yyyy/m/d (group sizes in digits); with ``short_year`` also d/m/yyy, a
+    year one digit short (two of its digits run together and read as one)."""
     if len(groups) == 2:
         return 1 <= groups[0] <= 2 and groups[1] in (1, 2, 4)
     if len(groups) == 3:
-        return (1 <= groups[0] <= 2 and 1 <= groups[1] <= 2 and groups[2] in (2, 4)) or \
+        years = (2, 3, 4) if short_year else (2, 4)
+        return (1 <= groups[0] <= 2 and 1 <= groups[1] <= 2 and groups[2] in years) or \
             (groups[0] == 4 and 1 <= groups[1] <= 2 and 1 <= groups[2] <= 2)
     return False
 
@@ -148,18 +151,23 @@ def date_like(groups: list[int]) -> bool:
 def choose_slashes(margins: list[float]) -> set[int]:
     """Positions (in a string of digit-like marks) to read as '/': the subset of the leaning
     marks (margin > 0) that makes the string date-like, with the largest total margin; none
-    when no subset does. A '1' leaning like a '/' is common, a '/' outside a date is not."""
+    when no subset does. A '1' leaning like a '/' is common, a '/' outside a date is not. Only
+    when no subset gives a whole date is one with a year a digit short taken ('17/01/023':
+    ``layout.split_to_shape`` may restore the digit); '13/11/98' never becomes '13/1/198'."""
     cands = sorted((k for k, m in enumerate(margins) if m > 0), key=lambda k: -margins[k])
-    cands = cands[:MAX_SLASH_CANDIDATES]
-    best, best_score = set(), 0.0
-    for r in (1, 2):
-        for subset in combinations(sorted(cands), r):
-            cuts = [-1, *subset, len(margins)]
-            groups = [b - a - 1 for a, b in zip(cuts[:-1], cuts[1:])]
-            score = sum(margins[k] for k in subset)
-            if date_like(groups) and score > best_score:
-                best, best_score = set(subset), score
-    return best
+    cands = sorted(cands[:MAX_SLASH_CANDIDATES])
+    for short_year in (False, True):
+        best, best_score = set(), 0.0
+        for r in (1, 2):
+            for subset in combinations(cands, r):
+                cuts = [-1, *subset, len(margins)]
+                groups = [b - a - 1 for a, b in zip(cuts[:-1], cuts[1:])]
+                score = sum(margins[k] for k in subset)
+                if date_like(groups, short_year) and score > best_score:
+                    best, best_score = set(subset), score
+        if best:
+            return best
+    return set()
 
 
 def collapse_runs(string: list[Component]) -> list[Component]:

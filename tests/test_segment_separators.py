@@ -262,3 +262,19 @@ def test_strokes_leaning_nearly_enough_for_a_date_are_doubtful_digits():
     out = read_slashes(string(0), 40.0)  # upright writing: the same strokes are slashes
     assert [c.separator for c in out] == [None, None, "/", None, None, "/", None, None]
     assert not any(c.doubtful for c in out)
+
+
+def test_slashes_are_chosen_where_they_make_a_date():
+    from segmentation.separators import choose_slashes, date_like
+
+    assert date_like([2, 2, 4]) and date_like([2, 2, 2]) and date_like([4, 2, 2]) and date_like([2, 4])
+    # A year one digit short (two of its digits run together, read as one) is still a date's year:
+    # reading its slashes lets the layout repair restore the digit ('17/01/023' -> '17/01/2023').
+    assert date_like([2, 2, 3], short_year=True) and not date_like([2, 2, 3])
+    assert not date_like([3, 2, 2], True) and not date_like([2, 2, 5], True) and not date_like([2, 2, 2, 2], True)
+    leaning = [0.0, 0.0, 5.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0]  # '17/01/023' with its two slashes
+    assert choose_slashes(leaning) == {2, 5}
+    # ... but only when no whole date fits: '13/11/98' whose second '1' leans more than its
+    # second slash stays '13/11/98', not '13/1/198'.
+    assert choose_slashes([0.0, 0.0, 5.0, 0.0, 6.0, 3.0, 0.0, 0.0]) == {2, 5}
+    assert choose_slashes([0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0]) == set()  # '170/102': no date
