@@ -17,10 +17,12 @@ from .normalize import batch_to_mnist, batch_to_pair
 from .patterns import plausible
 from .rejoin import MAX_UNION_HEIGHT, union
 from .separators import shape
-from .touching import PairScorer, Scorer, crop_part, cut_parts, cuts_at, digit_values, digit_width, tight_mask
+from .touching import (PairScorer, Scorer, both_sides, crop_part, cut_parts, cuts_at, digit_values, digit_width,
+                       tight_mask)
 
 JOIN_SURE = 0.5         # top-digit probability a join needs
-JOIN_WIDTH = 3.0        # union width / expected digit width at most (a wide '0' broken into a '6' and a '1' is ~2.4-2.6)
+JOIN_WIDTH = 3.0        # union width / expected digit width at most (a wide '0' broken into a '6'
+#                         and a '1' is ~2.4-2.6)
 SPLIT_SURE = 0.5        # the pair reader's confidence in both digits (product) a split needs
 SPLIT_TWO = 0.5         # ... and its probability that the mark holds two digits
 MIN_HEIGHT = 0.6        # mark height / line height: only a digit-sized mark may hold two
@@ -102,7 +104,7 @@ def split_to_shape(strings: list[list[Component]], heights: list[float],
     digits, two = pairs(batch_to_pair([c.mask for _, _, c in trials]))
     best: dict[int, tuple[float, int, Component, np.ndarray]] = {}
     for (s, i, c), sides, p in zip(trials, np.asarray(digits), np.asarray(two, np.float64)):
-        sure = float(sides.max(axis=1).prod())
+        sure = both_sides(sides)
         if p >= SPLIT_TWO and sure >= SPLIT_SURE and sure > best.get(s, (-1.0,))[0]:
             best[s] = (sure, i, c, sides)
     out = [list(string) for string in strings]

@@ -13,11 +13,12 @@ Each mark is judged against its string's line: height ``H`` (median digit height
   degrees: a printed '/' leans 23). About one written '1' in ten leans that much, so leaning
   strokes are read as '/' only where they make the string a date (d/m, m/yyyy, d/m/yy,
   d/m/yyyy, yyyy/m/d; also d/m/yyy, a year that lost a digit to two digits written over each
-  other, which ``layout.split_to_shape`` may restore) in a string with no other separator, or whose '.' and ',' marks form no
-  number's shape (:mod:`.patterns`: they are specks, dropped); otherwise they stay digits.
-  (The page reader turns a '/' back into a digit where the date read is impossible.) Strokes
-  that would make a date if they needed SLASH_DOUBT degrees less over the writer's slant stay
-  digits, marked ``doubtful``: a writer whose '0's lean far makes the slant look steeper than it is.
+  other, which ``layout.split_to_shape`` may restore) in a string with no other separator, or
+  whose '.' and ',' marks form no number's shape (:mod:`.patterns`: they are specks, dropped);
+  otherwise they stay digits. (The page reader turns a '/' back into a digit where the date read
+  is impossible.) Strokes that would make a date if they needed SLASH_DOUBT degrees less over the
+  writer's slant stay digits, marked ``doubtful``: a writer whose '0's lean far makes the slant
+  look steeper than it is.
 
 Separators first or last in a string are noise (a speck before a field, a full stop after an
 amount) and are dropped, as are small marks that match no separator: too small to be a digit.

@@ -23,9 +23,10 @@ sees both whole, and each part's final probabilities blend the two readings (:fu
 A component read whole as no digit that no cut beat is cut in two when the pair reader is sure
 of both its digits (PAIR_SURE); such a component is cut even where its top digit alone would
 have kept it whole, only when the pair reader is as sure of both. The pair reader's third head
-(two digits or one) settles close calls: a narrow mark read whole as a digit, but not surely, is cut in two when the head is sure
-it holds two ('71' written as tight as one digit, TIGHT_SURE), and a close call between one
-digit and two is no longer doubtful when the head is sure either way (TWO_SURE, ONE_SURE).
+(two digits or one) settles close calls: a narrow mark read whole as a digit, but not surely, is
+cut in two when the head is sure it holds two ('71' written as tight as one digit, TIGHT_SURE),
+and a close call between one digit and two is no longer doubtful when the head is sure either
+way (TWO_SURE, ONE_SURE).
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
@@ -382,9 +383,15 @@ def blend_pair(single: np.ndarray, pair: np.ndarray) -> np.ndarray:
             ).astype(np.float32)
 
 
+def both_sides(sides: np.ndarray) -> float:
+    """How sure the pair reader is of both digits of a mark: the product of each side's top
+    probability (``sides``: its (2, 10) digit probabilities)."""
+    return float(np.asarray(sides).max(axis=1).prod())
+
+
 def _sure_of_both(reading: PairReading) -> bool:
     """Whether the pair reader is sure of both digits of a mark, together at least PAIR_SURE."""
-    return float(reading[0].max(axis=1).prod()) >= PAIR_SURE
+    return both_sides(reading[0]) >= PAIR_SURE
 
 
 def _read_pairs(components: list[Component], pairs: PairScorer, known: dict[int, PairReading]) -> None:
