@@ -28,6 +28,7 @@ FREE_VERTICAL = 2  # a vertical run touching no horizontal line must be this man
 LINE_LEVEL = 0.2  # quantile of the line pixels' grey levels taken as the lines' printed level
 PEN_MARGIN = 50  # grey levels darker than that level that mark pen ink on a line
 OVERSHOOT = 2  # px of a vertical run beyond the horizontal line it meets: it crosses the line
+CORNER_SLACK = 2  # px thicker than the horizontal lines a box's outer side may be
 SLANT = 0.02  # px per px of height a box side may lean (deskew leaves well under 1 degree)
 GAP = 3  # px of a break in a printed line bridged (more would merge printed letters into bars)
 WORK_MIN_SIDE = 1600  # px; pages at least this big (A4 from ~200 dpi) are analysed at half size
@@ -190,7 +191,18 @@ def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
         # Median width over the rows, so a digit touching the side here and there does not
         # make it look thick; a side leans no more than what deskew leaves (SLANT).
         widths = _median_row_widths(vertical, x[sides], y[sides], w[sides], h[sides])
-        kept[sides] = (widths <= widest) & (w[sides] <= widths + 2 + h[sides] * SLANT)
+        # A box's outer side, where its top and bottom lines end (corners, not the T of a comb
+        # divider), may print or scan a little thicker than those lines: no digit stands there.
+        xs, ys, ws, hs = x[sides], y[sides], w[sides], h[sides]
+        beyond = reach + 2
+
+        def continues(y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
+            return (_any_in(total, y0, y1, xs - beyond, xs - 1)
+                    & _any_in(total, y0, y1, xs + ws + 1, xs + ws + beyond))
+
+        corner = ~continues(ys - 1, ys + reach) & ~continues(ys + hs - reach, ys + hs + 1)
+        kept[sides] = ((widths <= widest + CORNER_SLACK * corner)
+                       & (ws <= widths + 2 + hs * SLANT))
     if kept.any():
         cv2.drawContours(keep, [contours[k] for k in np.flatnonzero(kept)], -1, 255,
                          thickness=cv2.FILLED)

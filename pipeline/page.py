@@ -16,10 +16,10 @@ from pipeline.geometry import invert, map_box, pad_box
 from pipeline.options import ReadOptions
 from pipeline.overlay import draw_overlay, encode_overlay
 from pipeline.preprocess import preprocess
-from pipeline.results import (LOW_CONFIDENCE, NOT_A_DIGIT, NOT_A_DIGIT_REASON, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT,
-                              DigitString, Glyph, PageResult, crop_name, overlay_name)
+from pipeline.results import (IMPOSSIBLE_DATE, LOW_CONFIDENCE, NOT_A_DIGIT, NOT_A_DIGIT_REASON, SEGMENTATION_DOUBT,
+                              SEPARATOR_LAYOUT, DigitString, Glyph, PageResult, crop_name, overlay_name)
 from segmentation.normalize import batch_to_mnist
-from segmentation.patterns import plausible, possible_date, written_date
+from segmentation.patterns import impossible_date_groups, plausible, possible_date, written_date
 from segmentation.segment import Component
 
 EVEN_ODDS = 0.5  # a mark read at least this surely counts as a digit when telling digit strings from print
@@ -84,6 +84,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     for number, string in enumerate(strings, 1):
         string.string_id = number
         _flag_shapeless(string)
+        _flag_impossible_date(string)
 
     result = PageResult(file=file, page=page, width=width, height=height, angle=prep.angle,
                         strings=strings, field_names=plan.field_names)
@@ -198,6 +199,17 @@ def _flag_shapeless(string: DigitString) -> None:
             for near in glyphs[max(0, i - 1): i] + glyphs[i + 1: i + 2]:
                 if not (near.flagged or near.is_separator):
                     near.flagged, near.reason = True, SEPARATOR_LAYOUT
+
+
+def _flag_impossible_date(string: DigitString) -> None:
+    """A string shaped like a date written with '.' or '/' that names no possible one
+    ('09.40.2018': a '1' read '4' at 0.99) has a misread digit in the group at fault: its digits
+    are flagged. No written date is impossible, so this only ever flags wrong readings."""
+    glyphs = string.glyphs
+    for span in impossible_date_groups(string.text):
+        for glyph in glyphs[span]:
+            if not glyph.flagged:
+                glyph.flagged, glyph.reason = True, IMPOSSIBLE_DATE
 
 
 def _looks_like_digits(string: DigitString) -> bool:

@@ -21,7 +21,8 @@ NOT_A_DIGIT_REASON = "not a digit"      # the classifier's top class is '?'
 LOW_CONFIDENCE = "low confidence"       # top digit below the threshold
 SEGMENTATION_DOUBT = "segmentation"     # a close call between cutting the mark apart or not
 SEPARATOR_LAYOUT = "separator layout"   # beside a separator in a string no one writes that way
-FLAG_REASONS = (NOT_A_DIGIT_REASON, LOW_CONFIDENCE, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT)
+IMPOSSIBLE_DATE = "impossible date"     # in a group that makes a date-shaped string no possible date
+FLAG_REASONS = (NOT_A_DIGIT_REASON, LOW_CONFIDENCE, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT, IMPOSSIBLE_DATE)
 NOT_A_DIGIT = "?"
 
 

@@ -79,3 +79,22 @@ def written_date(text: str) -> bool:
     """Whether ``text`` is a whole date written with one kind of separator ('19.08.1965',
     '19-08-65', '2024/1/31') that names a possible day, month and year (:func:`possible_date`)."""
     return _WRITTEN_DATE.fullmatch(text) is not None and possible_date(re.sub(r"[.-]", "/", text))
+
+
+def impossible_date_groups(text: str) -> list[slice]:
+    """Where a reading with the shape of a whole date written with '.' or '/' ('09.40.2018')
+    names no possible one: the character spans of the groups at fault (the day and month when
+    neither order fits, the year when it is out of range); empty for any other text. Dates with
+    '-' are left out: sort codes ('40-12-99') have their shape."""
+    if "-" in text or _WRITTEN_DATE.fullmatch(text) is None:
+        return []
+    groups = text.replace(".", "/").split("/")
+    year = 0 if len(groups[0]) == 4 else 2
+
+    def with_unknown(keep: set[int]) -> str:
+        return "/".join(g if i in keep else "?" * len(g) for i, g in enumerate(groups))
+
+    faulty = ([i for i in range(3) if i != year] if not possible_date(with_unknown({0, 1, 2} - {year})) else []) + \
+        ([year] if not possible_date(with_unknown({year})) else [])
+    starts = [sum(len(g) + 1 for g in groups[:i]) for i in range(3)]
+    return [slice(starts[i], starts[i] + len(groups[i])) for i in sorted(faulty)]

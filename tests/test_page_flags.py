@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.page import _check_slashes, _flag_shapeless, _glyph, _looks_like_digits, _weigh_by_calendar
-from pipeline.results import FLAG_REASONS, SEPARATOR_LAYOUT, Box, DigitString, Glyph
+from pipeline.page import (_check_slashes, _flag_impossible_date, _flag_shapeless, _glyph, _looks_like_digits,
+                           _weigh_by_calendar)
+from pipeline.results import FLAG_REASONS, IMPOSSIBLE_DATE, SEPARATOR_LAYOUT, Box, DigitString, Glyph
 from segmentation.marks import Component
 
 
@@ -26,6 +27,26 @@ def test_known_shapes_stay_unflagged():
     for text in ("18.11.2001", "1,234.56", "12,50", "353-014-7169", "19/08/65", "0042"):
         string = _string(text)
         _flag_shapeless(string)
+        assert not string.flagged, text
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ("09.40.2018", "0940"),      # a '1' read '4': no month 40 (nor day, as m.d)
+    ("20.07.3963", "3963"),      # only the year is out of range
+    ("2024/13/40", "1340"),      # year first: month and day at fault
+])
+def test_an_impossible_date_flags_the_groups_at_fault(text, flagged):
+    string = _string(text)
+    _flag_impossible_date(string)
+    assert "".join(g.label for g in string.glyphs if g.flagged) == flagged
+    assert {g.reason for g in string.glyphs if g.flagged} == {IMPOSSIBLE_DATE}
+
+
+def test_possible_dates_and_other_shapes_are_not_weighed_as_dates():
+    # '12-40-99' has a date's shape but is a sort code; '12.50' an amount; '07/13/98' is m/d/y.
+    for text in ("09.10.2018", "07/13/98", "2024/1/31", "12-40-99", "12.50", "1.234.567"):
+        string = _string(text)
+        _flag_impossible_date(string)
         assert not string.flagged, text
 
 

@@ -325,6 +325,25 @@ def test_box_frames_removed_digits_kept(frame_level):
     assert seven[50:60, 390:398].any()  # the bar crossing the side at x = 360 is one piece
 
 
+def test_box_sides_printed_thicker_than_its_top_and_bottom_are_found():
+    # Scans blur unevenly: seed 17's box sides came out 5 px wide against 4 px top and bottom
+    # lines, and the left side was read as a leading '1' ('2604' -> '12604').
+    shape = (160, 520)
+    frame = np.zeros(shape, np.uint8)
+    cv2.line(frame, (40, 40), (440, 40), 255, 3)
+    cv2.line(frame, (40, 120), (440, 120), 255, 3)
+    sides = np.zeros(shape, np.uint8)
+    for x in (40, 440):
+        cv2.line(sides, (x, 40), (x, 120), 255, 6)
+    digits = np.zeros(shape, np.uint8)
+    cv2.putText(digits, "2604", (80, 105), FONT, 1.9, 255, 4, cv2.LINE_AA)
+    page = render(digits > 127, (frame > 0) | (sides > 0))
+    result = preprocess(page)
+    assert result.lines[sides > 0].mean() > 0.9
+    recall, precision = scores(result.ink, digits > 127)
+    assert recall > 0.95 and precision > 0.95
+
+
 def test_straight_handwritten_one_is_not_a_line():
     shape = (400, 500)
     ink = np.zeros(shape, np.uint8)
