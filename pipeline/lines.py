@@ -21,7 +21,7 @@ import numpy as np
 
 from pipeline.scale import grow, pow2_factor, shrink
 
-LENGTH_STROKES = 20  # a line is at least this many stroke widths long ...
+LENGTH_STROKES = 16  # a line is at least this many stroke widths long ...
 LENGTH_FRACTION = 25  # ... and at least 1/25 of the page's short side (99 px for A4 at 300 dpi)
 MIN_LENGTH = 20  # px, for tiny crops
 FREE_VERTICAL = 2  # a vertical run touching no horizontal line must be this many lengths long

@@ -344,6 +344,18 @@ def test_box_sides_printed_thicker_than_its_top_and_bottom_are_found():
     assert recall > 0.95 and precision > 0.95
 
 
+def test_a_short_comb_is_found_beside_a_broad_pen():
+    # Seed 17: a 4-cell comb 130 px wide on a page written with a 7 px pen was no line (20 pen
+    # widths needed) and was read as loose ink. Lines go from 16 pen widths.
+    from pipeline.lines import find_lines
+    mask = np.zeros((200, 400), bool)
+    mask[60:62, 100:230] = mask[120:122, 100:230] = True
+    for x in (100, 132, 164, 196, 228):
+        mask[60:122, x:x + 2] = True
+    lines = find_lines(mask, stroke=7.2)
+    assert lines[60:62, 100:230].mean() > 0.9 and lines[62:120, 164:166].mean() > 0.9
+
+
 def test_straight_handwritten_one_is_not_a_line():
     shape = (400, 500)
     ink = np.zeros(shape, np.uint8)
