@@ -253,13 +253,17 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
     return rest, out
 
 
-def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box) -> np.ndarray:
+def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | None = None) -> np.ndarray:
     """``cell_of`` (the cell of each ink pixel, -1 none) without specks (smaller than SPECK x
     the cell height both ways) and slivers of printed lines along the cells' edges (flat pieces
     at the top or bottom, hairlines at the sides). A small piece at a cell's side ("nub") is the
     end of a stroke from the next cell, cut off by the divider it crossed along: it joins that
-    cell when its ink comes up to the divider there, else it goes."""
+    cell when its ink comes up to the divider there, else it goes. A piece reaching beyond the
+    comb's ``outer`` edge (the frame's box) at its ends is no sliver of a printed line: it is the
+    part of the first or last digit written out over the frame's side, and stays with it."""
     out = np.full(cell_of.shape, -1, np.int64)
+    beyond_left = outer.x - crop.x if outer is not None else -1
+    beyond_right = outer.right - crop.x if outer is not None else cell_of.shape[1] + 1
     for index, cell in enumerate(cells):
         mask = cell_of == index
         if not mask.any():
@@ -273,10 +277,11 @@ def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box) -> np.ndarray:
             speck = w < small and h < small
             flat = h <= thin and (y + h <= top + EDGE * cell.h or y >= bottom - EDGE * cell.h)
             hair = (x <= left + 3 or x + w >= right - 3) and w <= thin and h > 2 * thin
-            if speck or flat or hair:
+            spill = (index == 0 and x < beyond_left) or (index == len(cells) - 1 and x + w > beyond_right)
+            if speck or ((flat or hair) and not spill):
                 continue
             target = index
-            if w < NUB * cell.w and h < 2 * NUB * cell.h:
+            if w < NUB * cell.w and h < 2 * NUB * cell.h and not spill:
                 side = -1 if x <= left + 3 else (1 if x + w >= right - 3 else 0)
                 if side:
                     target = _across(cell_of, cells, index + side, crop, y, y + h, side)
@@ -389,7 +394,7 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
             cell_of[y:y + h, x:x + w][window] = np.broadcast_to(columns, window.shape)[window]
         else:
             cell_of[y:y + h, x:x + w][window] = major
-    cell_of = _tidy_cells(cell_of, cells, crop)
+    cell_of = _tidy_cells(cell_of, cells, crop, region.frame.box if region.frame is not None else None)
     out = []
     for index, cell in enumerate(cells):
         piece = cell_of == index

@@ -160,6 +160,24 @@ def test_comb_cells_split_touching_digits():
     assert third.box.x <= 211 and third.box.right >= 255  # whole, though it crosses the divider
 
 
+def test_a_digit_written_out_over_the_combs_end_keeps_its_outer_stroke():
+    # Seed 3's '4423': the first '4' reached out over the comb's left side; its outer stroke,
+    # thin and upright beyond the side, was dropped as a sliver of the printed line ('1423').
+    lines = canvas()
+    comb(lines, 100, 100, 50, 60, 4)
+    (found,) = find_frames(lines > 0)
+    ink = np.zeros(lines.shape, np.uint8)
+    cv2.circle(ink, (125, 130), 12, 1, 3)
+    ink[112:150, 95:98] = 1  # the stroke out beyond the side (x = 100)
+    cv2.circle(ink, (275, 130), 12, 1, 3)
+    ink[112:150, 302:305] = 1  # and beyond the last cell's side (x = 299)
+    region = from_frame(found)
+    _, (taken,) = take_ink(ink.astype(bool), lines > 0, [region])
+    marks = comb_marks(region, taken)
+    assert len(marks) == 2
+    assert marks[0].box.x == 95 and marks[1].box.right == 305
+
+
 def test_comb_cut_chosen_by_the_classifier():
     # Two zeros overlapping across the first divider (x=150): the least ink near the divider is
     # inside the first zero (x~135), which the grid alone cuts; the classifier's best reading of
