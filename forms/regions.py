@@ -247,7 +247,8 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
         c = taken.crop
         rest[c.y: c.bottom, c.x: c.right] &= ~taken.mask
         if region.frame is not None:  # what is left inside a frame is pieces of its lines
-            b = _clip(region.frame.box, width, height)
+            f = region.frame.box  # (and its edges' anti-aliased fringe, LINE_BAND px beyond the box)
+            b = _clip(Box(f.x - LINE_BAND, f.y - LINE_BAND, f.w + 2 * LINE_BAND, f.h + 2 * LINE_BAND), width, height)
             rest[b.y: b.bottom, b.x: b.right] = False
         out.append(taken)
     return rest, out

@@ -23,6 +23,8 @@ from segmentation.patterns import impossible_date_groups, plausible, possible_da
 from segmentation.segment import Component
 
 EVEN_ODDS = 0.5  # a mark read at least this surely counts as a digit when telling digit strings from print
+LONG_RUN = 5  # marks: in a run at least this long ...
+SURE_SHARE = 0.4  # ... at least this share must be read at the flag threshold for a digit string
 
 if TYPE_CHECKING:
     from classifier.runtime import PairReader
@@ -76,7 +78,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     for region, marks in zip(plan.regions, in_regions):
         string = string_of(marks, region.kind) if marks else None
         # A template field keeps whatever was read there; a found box only digit-like content.
-        if string is not None and (region.field is not None or _looks_like_digits(string)):
+        if string is not None and (region.field is not None or _looks_like_digits(string, framed=True)):
             strings = _insert(strings, string)
             region_strings.append(string)
         else:
@@ -212,14 +214,20 @@ def _flag_impossible_date(string: DigitString) -> None:
                 glyph.flagged, glyph.reason = True, IMPOSSIBLE_DATE
 
 
-def _looks_like_digits(string: DigitString) -> bool:
+def _looks_like_digits(string: DigitString, framed: bool = False) -> bool:
     """Printed words and stray marks come out mostly as "not a digit", or as digits read at worse
     than even odds (a printed 'a' as '0' at 0.2): a run of marks no more than half of which are
-    read as digits, or fewer than half at even odds or better (EVEN_ODDS), is no digit string."""
+    read as digits, or fewer than half at even odds or better (EVEN_ODDS), is no digit string.
+    Outside a frame (``framed`` False) neither is a run of LONG_RUN marks or more under
+    SURE_SHARE of which are read at the flag threshold: a printed heading whose 'l's and 'o's
+    read as '1' and '0' passes the first tests; in a found box or comb a field is expected, and
+    badly written digits there are flagged, not dropped."""
     digits = string.digits
     readable = sum(g.reason != NOT_A_DIGIT_REASON for g in digits)
     likely = sum(g.reason != NOT_A_DIGIT_REASON and g.confidence >= EVEN_ODDS for g in digits)
-    return readable > 0 and readable * 2 > len(digits) and likely * 2 >= len(digits)
+    sure = sum(g.reason not in (NOT_A_DIGIT_REASON, LOW_CONFIDENCE) for g in digits)
+    return (readable > 0 and readable * 2 > len(digits) and likely * 2 >= len(digits)
+            and (framed or len(digits) < LONG_RUN or sure >= SURE_SHARE * len(digits)))
 
 
 def _add_crops(result: PageResult, image: np.ndarray) -> None:

@@ -96,6 +96,11 @@ def test_a_run_of_marks_mostly_no_digit_is_no_string():
     two = marks("", "low confidence", confidence=0.3)
     two.glyphs[0].confidence = 0.99
     assert _looks_like_digits(two)
+    # A printed heading: many marks at even odds, few at the threshold ('l' read '1' at 0.97).
+    heading = marks("", "low confidence", "low confidence", "", "low confidence", "low confidence", confidence=0.6)
+    assert not _looks_like_digits(heading)
+    assert _looks_like_digits(heading, framed=True)  # in a found box: a badly written field, flagged
+    assert _looks_like_digits(marks("", "low confidence", "low confidence", "", "", "low confidence", confidence=0.6))
 
 
 def _date(text: str, doubts: dict[int, tuple[tuple[str, float], ...]]) -> DigitString:
