@@ -7,7 +7,8 @@ accuracy with each 16x16 digit passed through ``to_mnist`` like a scanned crop (
 digit read, the best of the ten digits, as the pipeline writes it; a digit whose top class is '?'
 is read so and flagged; the stricter top-class-of-eleven accuracy is printed too), the share of
 held-out generated non-digit crops and of MNIST test digits flagged at the card's threshold,
-load time and batched throughput through ``DigitClassifier``. Exit status 1 if a target is missed.
+load time and batched throughput through ``DigitClassifier``. Exit status 1 if a target is missed
+(MNIST: 99.6% for one model, 99.7% for an ensemble).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from segmentation.normalize import batch_to_mnist  # noqa: E402
 
 TARGETS = {"MNIST test accuracy": (">=", 0.996), "USPS test accuracy (to_mnist)": (">=", 0.98),
            "non-digit crops flagged": (">=", 0.90), "MNIST test digits flagged": ("<=", 0.02)}
+ENSEMBLE_MNIST = 0.997  # an ensemble (train --ensemble N, or several --from-keras runs) must do better
 
 
 def throughput(classifier: DigitClassifier, images: np.ndarray, repeats: int = 3) -> tuple[float, float]:
@@ -84,9 +86,12 @@ def main() -> int:
     print(f"model {args.models / 'digits.tflite'} ({classifier.card['architecture']}, "
           f"sha256 {classifier.card['sha256'][:12]}...), threshold {threshold:.4f}, "
           f"temperature {classifier.temperature:.3f}")
+    targets = dict(TARGETS)
+    if classifier.card.get("training", {}).get("ensemble", 1) > 1:
+        targets["MNIST test accuracy"] = (">=", ENSEMBLE_MNIST)
     misses = []
     for name, value in rows.items():
-        target = TARGETS.get(name)
+        target = targets.get(name)
         mark = ""
         if target:
             ok = value >= target[1] if target[0] == ">=" else value <= target[1]

@@ -4,7 +4,9 @@ Logits (not probabilities) come out so that temperature scaling can be applied a
 """
 from __future__ import annotations
 
+import cv2
 import keras
+import numpy as np
 from keras import layers
 
 ARCHITECTURES = ("mlp", "cnn", "deep")
@@ -68,12 +70,35 @@ def build_model(arch: str = "cnn", classes: int = 11, name: str | None = None,
     return keras.Model(inputs, builders[arch](inputs, classes, bn_momentum), name=name or f"digits_{arch}")
 
 
-def ensemble_model(members: list[keras.Model]) -> keras.Model:
-    """One model whose logits are the mean of the members' logits (exports as one file).
-    Members with clashing names are renamed in place (Keras needs unique names)."""
+def rotation_map(degrees: float) -> np.ndarray:
+    """(784, 784) float32: a 28x28 image's pixels (flattened) times this are the image rotated
+    by ``degrees`` (counter-clockwise) about its centre, bilinear exactly as OpenCV's
+    ``warpAffine`` (row i is where pixel i's ink goes)."""
+    matrix = cv2.getRotationMatrix2D((13.5, 13.5), degrees, 1.0)
+    basis = np.eye(28 * 28, dtype=np.float32).reshape(-1, 28, 28)
+    return np.stack([cv2.warpAffine(b, matrix, (28, 28), flags=cv2.INTER_LINEAR) for b in basis]).reshape(784, 784)
+
+
+def _rotated(inputs, degrees: float):
+    """``inputs`` (N, 28, 28) rotated by ``degrees``: a fixed linear map, so the exported file
+    needs no image op (one FULLY_CONNECTED)."""
+    name = f"rotate_{'m' if degrees < 0 else 'p'}{abs(degrees):g}".replace(".", "_")
+    dense = layers.Dense(784, use_bias=False, trainable=False, name=name)
+    out = dense(layers.Flatten()(inputs))
+    dense.set_weights([rotation_map(degrees)])
+    return layers.Reshape((28, 28))(out)
+
+
+def ensemble_model(members: list[keras.Model], rotations: float = 0.0) -> keras.Model:
+    """One model whose logits are the mean of the members' logits (exports as one file); with
+    ``rotations`` (degrees), of each member's logits for the image as it is and rotated by
+    +-``rotations`` too (test-time augmentation). Members with clashing names are renamed in
+    place (Keras needs unique names)."""
     if len({m.name for m in members}) < len(members):
         for i, member in enumerate(members):
             member.name = f"{member.name}_{i + 1}"
     inputs = keras.Input((28, 28), name="image")
-    outputs = layers.Average(name="logits")([member(inputs) for member in members])
-    return keras.Model(inputs, outputs, name=f"digits_ensemble{len(members)}")
+    views = [inputs] + ([_rotated(inputs, rotations), _rotated(inputs, -rotations)] if rotations else [])
+    outputs = layers.Average(name="logits")([member(view) for member in members for view in views])
+    suffix = f"_rot{rotations:g}".replace(".", "_") if rotations else ""
+    return keras.Model(inputs, outputs, name=f"digits_ensemble{len(members)}{suffix}")

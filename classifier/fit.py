@@ -187,7 +187,7 @@ def train_models(options, data: TrainData, started: float) -> tuple[keras.Model,
         members.append(model)
         histories.append(history)
         ends.append(end)
-    model = members[0] if len(members) == 1 else ensemble_model(members)
+    model = members[0] if len(members) == 1 and not options.rotations else ensemble_model(members, options.rotations)
     return model, histories, ends
 
 
@@ -205,9 +205,10 @@ def card_beside(path) -> dict:
     return card
 
 
-def load_models(paths: list) -> tuple[keras.Model, list[dict]]:
-    """Saved Keras models (several are averaged into one ensemble) and, for each, the model card
-    its training run wrote beside it (see :func:`card_beside`)."""
+def load_models(paths: list, rotations: float = 0.0) -> tuple[keras.Model, list[dict]]:
+    """Saved Keras models (several are averaged into one ensemble, each also read rotated by
+    +-``rotations`` degrees when given) and, for each, the model card its training run wrote
+    beside it (see :func:`card_beside`)."""
     models = [keras.models.load_model(path) for path in paths]
     cards = [card_beside(path) for path in paths]
-    return (models[0] if len(models) == 1 else ensemble_model(models)), cards
+    return (models[0] if len(models) == 1 and not rotations else ensemble_model(models, rotations)), cards

@@ -125,7 +125,9 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
         "temperature": cal["temperature"],
         "threshold": cal["threshold"],
         "threshold_reason": _threshold_reason(cal),
-        "architecture": arch if members <= 1 else f"{members} x {arch}",
+        "architecture": (arch if members <= 1 else f"{members} x {arch}") + (
+            f", each read as is and rotated by +-{training['rotated_views']:g} degrees (logits averaged)"
+            if training.get("rotated_views") else ""),
         "architecture_summary": SUMMARIES.get(arch, arch),
         "parameters": int(model.count_params()),
         "training": {k: v for k, v in training.items() if k != "history"},

@@ -40,6 +40,7 @@ class TrainOptions:
     learning_rate: float | None = None   # None: DEFAULT_LR of the optimizer
     seed: int = 1
     ensemble: int = 1
+    rotations: float = 0.0               # degrees: also read each digit rotated by +- this (test-time views)
     out: Path = Path("models")
     report: Path | None = None           # None: runs/<arch>-seed<seed>
     validation_size: int = 6000
@@ -73,6 +74,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default per optimizer)")
     parser.add_argument("--seed", type=int, default=TrainOptions.seed)
     parser.add_argument("--ensemble", type=int, default=1, help="average the logits of N models")
+    parser.add_argument("--rotated-views", type=float, default=0.0, metavar="DEGREES",
+                        help="also read every digit rotated by +DEGREES and -DEGREES and average the "
+                             "logits over the three views (test-time augmentation, three times the cost; "
+                             "for an ensemble, see README)")
     parser.add_argument("--out", type=Path, default=Path("models"), help="where digits.tflite and the card go")
     parser.add_argument("--report", type=Path, default=None, help="report folder (default runs/<arch>-seed<S>)")
     parser.add_argument("--validation-size", type=int, default=TrainOptions.validation_size)
@@ -116,7 +121,7 @@ def options_from_args(args: argparse.Namespace) -> TrainOptions:
         mnist=args.mnist, usps=args.usps, arch=args.arch, optimizer=args.optimizer,
         epochs=args.epochs or (FINETUNE_EPOCHS if args.corrections else TrainOptions.epochs),
         batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-        ensemble=args.ensemble, out=args.out,
+        ensemble=args.ensemble, rotations=args.rotated_views, out=args.out,
         report=args.report, validation_size=args.validation_size, nondigits=args.nondigits, pairs=args.pairs,
         scan_sets=args.scan_sets, scan_model=args.scan_model,
         augment=not args.no_augment, bn_momentum=args.bn_momentum, patience=args.patience, time_budget_min=args.time_budget,
@@ -156,7 +161,7 @@ def train(options: TrainOptions) -> dict:
     if corrections is not None:
         model, training = _finetune(options, data, *corrections, command)
     elif options.from_keras:
-        model, previous = fit.load_models(options.from_keras)
+        model, previous = fit.load_models(options.from_keras, options.rotations)
         training = release.previous_training(previous, command)
     else:
         model, histories, schedule_ends = fit.train_models(options, data, budget_start)
@@ -168,6 +173,8 @@ def train(options: TrainOptions) -> dict:
         if options.init:  # the run the weights came from (its card only: no second model load)
             training["init"] = {"model": str(options.init), **fit.card_beside(options.init)["training"]}
             training["init"].pop("history", None)
+    if options.rotations:  # a release's views are this run's choice, not its members'
+        training["rotated_views"] = options.rotations
     default_report = f"finetune-seed{options.seed}" if options.corrections else f"{options.arch}-seed{options.seed}"
     report = options.report or Path("runs") / default_report
     metrics = release.finish(options, data, model, training, Path(report))

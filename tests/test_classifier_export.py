@@ -55,3 +55,26 @@ def test_ensemble_exports_as_one_model(tmp_path):
     expected = np.mean([m.predict(images, verbose=0) for m in members], axis=0)
     got = run_tflite(to_tflite(ensemble, tmp_path / "e.tflite"), images)
     np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_rotated_views_are_opencvs_rotations_and_export_as_one_model(tmp_path):
+    import cv2
+
+    from classifier.architectures import build_model, ensemble_model, rotation_map
+    from classifier.export import to_tflite
+
+    images = load_mnist_fixture()[0][:16].astype(np.float32) / 255.0
+
+    def rotated(degrees: float) -> np.ndarray:
+        matrix = cv2.getRotationMatrix2D((13.5, 13.5), degrees, 1.0)
+        return np.stack([cv2.warpAffine(x, matrix, (28, 28), flags=cv2.INTER_LINEAR) for x in images])
+
+    np.testing.assert_allclose((images.reshape(16, -1) @ rotation_map(6)).reshape(images.shape), rotated(6),
+                               atol=1e-6)
+    keras.utils.set_random_seed(2)
+    member = build_model("mlp")
+    expected = np.mean([member.predict(v, verbose=0) for v in (images, rotated(6), rotated(-6))], axis=0)
+    model = ensemble_model([member], rotations=6)
+    np.testing.assert_allclose(model.predict(images, verbose=0), expected, atol=1e-5)
+    got = run_tflite(to_tflite(model, tmp_path / "r.tflite"), images)
+    np.testing.assert_allclose(got, expected, atol=1e-4)

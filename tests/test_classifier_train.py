@@ -79,6 +79,11 @@ def test_tiny_run_writes_a_loadable_model(tmp_path, monkeypatch):
     assert again["mnist_test_accuracy"] == metrics["mnist_test_accuracy"]
     card_again = json.loads((tmp_path / "again" / "model_card.json").read_text())
     assert card_again["training"]["epochs_run"] == 1 and card_again["training"]["release_command"]
+    # ... or read each digit rotated too (--rotated-views): the card says so.
+    train(replace(options, from_keras=[tmp_path / "report" / "model.keras"], rotations=6,
+                  out=tmp_path / "rotated", report=tmp_path / "rotated-report"))
+    card_rotated = json.loads((tmp_path / "rotated" / "model_card.json").read_text())
+    assert card_rotated["training"]["rotated_views"] == 6 and "+-6 degrees" in card_rotated["architecture"]
 
     # A warm start (--init) continues from the saved weights; the card records the run they came from.
     warm = train(replace(options, init=tmp_path / "report" / "model.keras", out=tmp_path / "warm",
