@@ -93,8 +93,17 @@ def previous_training(cards: list[dict], command: str) -> dict:
             "seconds": sum(r.get("seconds", 0) for r in records),
             "cpu_seconds": sum(r.get("cpu_seconds", 0) for r in records),
             "epochs_run": [r.get("epochs_run") for r in records], "ensemble": len(records),
+            "member_architectures": [r.get("options", {}).get("arch", "?") for r in records],
             "history": [h for r in records for h in r.get("history", [])],
             "release_command": command}
+
+
+def _members_text(archs: list[str] | None, members: int, arch: str) -> str:
+    """'9 x deep', or '7 x deep + 2 x cnn' for an ensemble of runs of several architectures."""
+    if not archs:
+        return f"{members} x {arch}"
+    counts = {a: archs.count(a) for a in dict.fromkeys(archs)}
+    return " + ".join(f"{n} x {a}" for a, n in counts.items())
 
 
 def finish(options, data: TrainData, model: keras.Model, training: dict, report: Path) -> dict:
@@ -125,7 +134,7 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
         "temperature": cal["temperature"],
         "threshold": cal["threshold"],
         "threshold_reason": _threshold_reason(cal),
-        "architecture": (arch if members <= 1 else f"{members} x {arch}") + (
+        "architecture": (arch if members <= 1 else _members_text(training.get("member_architectures"), members, arch)) + (
             f", each read as is and rotated by +-{training['rotated_views']:g} degrees (logits averaged)"
             if training.get("rotated_views") else ""),
         "architecture_summary": SUMMARIES.get(arch, arch),

@@ -78,3 +78,13 @@ def test_rotated_views_are_opencvs_rotations_and_export_as_one_model(tmp_path):
     np.testing.assert_allclose(model.predict(images, verbose=0), expected, atol=1e-5)
     got = run_tflite(to_tflite(model, tmp_path / "r.tflite"), images)
     np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_an_ensemble_of_runs_names_its_members_architectures():
+    from classifier.release import _members_text, previous_training
+
+    records = [{"training": {"options": {"arch": arch}, "command": f"train {arch}"}} for arch in ("deep", "deep", "cnn")]
+    training = previous_training(records, "release")
+    assert training["member_architectures"] == ["deep", "deep", "cnn"]
+    assert _members_text(training["member_architectures"], 3, "deep") == "2 x deep + 1 x cnn"
+    assert _members_text(None, 2, "cnn") == "2 x cnn"  # an ensemble trained in one run
