@@ -141,19 +141,27 @@ def test_strokes_taken_for_lines_come_back_inside_a_comb():
     assert not taken.mask[:, 150 - taken.crop.x].any()  # and so do the dividers
 
 
-def test_comb_cells_split_touching_digits():
+def four_cell_comb() -> tuple[np.ndarray, Region, np.ndarray]:
+    """(printed lines, the comb found there, an empty ink canvas): 4 cells of 50 px from x = 100."""
     lines = canvas()
     comb(lines, 100, 100, 50, 60, 4)
     (found,) = find_frames(lines > 0)
-    ink = np.zeros(lines.shape, np.uint8)
+    return lines, from_frame(found), np.zeros(lines.shape, np.uint8)
+
+
+def comb_ink(lines: np.ndarray, region: Region, ink: np.ndarray):
+    """What the comb region takes of ``ink`` (0/1 uint8) with the page's printed ``lines``."""
+    _, (taken,) = take_ink(ink.astype(bool), lines > 0, [region])
+    return taken
+
+
+def test_comb_cells_split_touching_digits():
+    lines, region, ink = four_cell_comb()
     cv2.circle(ink, (130, 130), 15, 1, 3)  # two zeros touching across the first divider (x=150),
     cv2.circle(ink, (166, 130), 15, 1, 3)  # the second well into the first's cell
     cv2.ellipse(ink, (233, 130), (22, 15), 0, 0, 360, 1, 3)  # one digit in cell 3 across its line
     ink[115:117, 270:272] = 1              # a speck in cell 4
-    ink = ink.astype(bool)
-    region = from_frame(found)
-    _, (taken,) = take_ink(ink, lines > 0, [region])
-    marks = comb_marks(region, taken)
+    marks = comb_marks(region, comb_ink(lines, region, ink))
     assert len(marks) == 3
     first, second, third = marks
     assert 144 <= first.box.right <= 150 and 146 <= second.box.x <= 152  # cut where they touch
@@ -163,17 +171,12 @@ def test_comb_cells_split_touching_digits():
 def test_a_digit_written_out_over_the_combs_end_keeps_its_outer_stroke():
     # Seed 3's '4423': the first '4' reached out over the comb's left side; its outer stroke,
     # thin and upright beyond the side, was dropped as a sliver of the printed line ('1423').
-    lines = canvas()
-    comb(lines, 100, 100, 50, 60, 4)
-    (found,) = find_frames(lines > 0)
-    ink = np.zeros(lines.shape, np.uint8)
+    lines, region, ink = four_cell_comb()
     cv2.circle(ink, (125, 130), 12, 1, 3)
     ink[112:150, 95:98] = 1  # the stroke out beyond the side (x = 100)
     cv2.circle(ink, (275, 130), 12, 1, 3)
     ink[112:150, 302:305] = 1  # and beyond the last cell's side (x = 299)
-    region = from_frame(found)
-    _, (taken,) = take_ink(ink.astype(bool), lines > 0, [region])
-    marks = comb_marks(region, taken)
+    marks = comb_marks(region, comb_ink(lines, region, ink))
     assert len(marks) == 2
     assert marks[0].box.x == 95 and marks[1].box.right == 305
 
@@ -182,14 +185,10 @@ def test_comb_cut_chosen_by_the_classifier():
     # Two zeros overlapping across the first divider (x=150): the least ink near the divider is
     # inside the first zero (x~135), which the grid alone cuts; the classifier's best reading of
     # the candidate cuts keeps each zero to its own cell, cut at the divider.
-    lines = canvas()
-    comb(lines, 100, 100, 50, 60, 4)
-    (found,) = find_frames(lines > 0)
-    ink = np.zeros(lines.shape, np.uint8)
+    lines, region, ink = four_cell_comb()
     cv2.circle(ink, (135, 130), 15, 1, 3)
     cv2.circle(ink, (165, 130), 15, 1, 3)
-    region = from_frame(found)
-    _, (taken,) = take_ink(ink.astype(bool), lines > 0, [region])
+    taken = comb_ink(lines, region, ink)
     first, _ = comb_marks(region, taken)
     assert first.box.right <= 140  # the grid's cut: through the first zero
     scorer = TemplateScorer()
