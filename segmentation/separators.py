@@ -3,7 +3,8 @@
 Each mark is judged against its string's line: height ``H`` (median digit height), ``top`` and
 ``base`` (median top and bottom edges of the digits, px):
 
-* '.'  small roundish blob whose centre is in the bottom third of the line or below it;
+* '.'  small roundish blob whose centre is in the bottom third of the line or below it (or a
+  flat cap on the baseline: a dot that sat on a ruled line lost its lower part with the line);
 * ','  small blob clearly taller than wide at the baseline (and a quarter of ``H`` tall: a thin
   sliver of a dot is a '.'), or elongated down-left (a tail) with a quarter of it below the
   baseline, up to 0.45 ``H`` across (bigger than any full stop);
@@ -40,6 +41,8 @@ from .marks import Component
 from .patterns import plausible
 
 DOT_SIZE = 0.35       # longer side / H at most, full stop
+CUT_DOT_ASPECT = 4.0  # width / height at most of a full stop cut flat by the ruled line it sat on ...
+CUT_DOT_REACH = 0.05  # ... its bottom within this x H of the baseline (or below it)
 COMMA_SIZE = 0.45     # longer side / H at most, a squat comma (too big for a full stop)
 COMMA_MIN_HEIGHT = 0.25  # height / H at least, a dot-sized comma taller than wide (a thinner
 #                          sliver of a dot, cut by the ruled line it sat on, is a full stop)
@@ -86,7 +89,9 @@ def classify(comp: Component, height: float, top: float, base: float) -> str | N
     if h <= DASH_HEIGHT * height and w >= 1.5 * h and 0.15 * height <= w <= 1.3 * height \
             and 0.25 <= cy <= 0.8:
         return "-"
-    if max(w, h) <= DOT_SIZE * height and 0.4 <= w / max(1, h) <= 2.5 and cy >= 0.65 \
+    # A dot that sat on a ruled line lost its lower part with the line: a flat cap on the baseline.
+    flat = CUT_DOT_ASPECT if bottom >= base - CUT_DOT_REACH * height else 2.5
+    if max(w, h) <= DOT_SIZE * height and 0.4 <= w / max(1, h) <= flat and cy >= 0.65 \
             and rel_top >= 0.5:
         # A comma has a tail: clearly taller than wide, or elongated and hanging below the
         # baseline. A full stop is round and sits on it (baselines wander by a few px).

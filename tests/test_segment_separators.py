@@ -86,6 +86,8 @@ def mark(x: int, y: int, w: int, h: int, mask: np.ndarray | None = None) -> Comp
     (mark(0, 122, 20, 5), "-"),    # short bar at mid-height
     (mark(0, 100, 20, 5), None),   # the same bar at the top of the line
     (mark(0, 125, 80, 5), None),   # a bar longer than a digit is wide is no dash
+    (mark(0, 147, 9, 3), "."),     # the cap of a dot whose lower part went with the ruled line
+    (mark(0, 141, 9, 3), None),    # the same flat mark 6 px above the baseline is no full stop
 ])
 def test_classify_small_marks(comp, expected):
     assert classify(comp, 50.0, 100.0, 150.0) == expected
