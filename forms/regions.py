@@ -22,6 +22,7 @@ import numpy as np
 from forms.boxes import Frame
 from forms.frame_lines import line_core
 from forms.template import FieldSpec
+from pipeline.geometry import pad_box
 from pipeline.results import Box
 from segmentation.components import stroke_width
 from segmentation.normalize import batch_to_mnist
@@ -202,7 +203,7 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list
     height, width = ink.shape
     margin = round(MARGIN * region.box.h)
     b = region.box
-    crop = _clip(Box(b.x - margin, b.y - margin, b.w + 2 * margin, b.h + 2 * margin), width, height)
+    crop = pad_box(b, margin, width, height)
     if crop.w == 0 or crop.h == 0:
         return RegionInk(crop, np.zeros((crop.h, crop.w), bool))
     window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
@@ -247,8 +248,8 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
         c = taken.crop
         rest[c.y: c.bottom, c.x: c.right] &= ~taken.mask
         if region.frame is not None:  # what is left inside a frame is pieces of its lines
-            f = region.frame.box  # (and its edges' anti-aliased fringe, LINE_BAND px beyond the box)
-            b = _clip(Box(f.x - LINE_BAND, f.y - LINE_BAND, f.w + 2 * LINE_BAND, f.h + 2 * LINE_BAND), width, height)
+            # (and its edges' anti-aliased fringe, LINE_BAND px beyond the box)
+            b = pad_box(region.frame.box, LINE_BAND, width, height)
             rest[b.y: b.bottom, b.x: b.right] = False
         out.append(taken)
     return rest, out

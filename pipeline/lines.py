@@ -190,10 +190,10 @@ def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
     if sides.size:
         # Median width over the rows, so a digit touching the side here and there does not
         # make it look thick; a side leans no more than what deskew leaves (SLANT).
-        widths = _median_row_widths(vertical, x[sides], y[sides], w[sides], h[sides])
+        xs, ys, ws, hs = x[sides], y[sides], w[sides], h[sides]
+        widths = _median_row_widths(vertical, xs, ys, ws, hs)
         # A box's outer side, where its top and bottom lines end (corners, not the T of a comb
         # divider), may print or scan a little thicker than those lines: no digit stands there.
-        xs, ys, ws, hs = x[sides], y[sides], w[sides], h[sides]
         beyond = reach + 2
 
         def continues(y0: np.ndarray, y1: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ BAR_ASPECT = 3.0        # width / height of a lone bar (rule remnant, lone dash)
 RULE_LENGTH = 12        # px: shorter upright bars are not tested as rule remnants
 RULE_WOBBLE = 0.6       # px: std of a rule's edges about a straight line at most
 RULE_SLOPE = 0.03       # px per row: a rule on a deskewed page is upright (under 2 degrees)
-RULE_TALL = 1.25       # x the string's median height: a frame edge spans the box, digits less
+RULE_TALL = 1.25        # x the string's median height: a frame edge spans the box, digits less
 
 
 def too_tall(boxes: np.ndarray, max_digit_height: int = MAX_DIGIT_HEIGHT) -> np.ndarray:

@@ -94,7 +94,8 @@ def impossible_date_groups(text: str) -> list[slice]:
     def with_unknown(keep: set[int]) -> str:
         return "/".join(g if i in keep else "?" * len(g) for i, g in enumerate(groups))
 
-    faulty = ([i for i in range(3) if i != year] if not possible_date(with_unknown({0, 1, 2} - {year})) else []) + \
+    day_month = {0, 1, 2} - {year}
+    faulty = (sorted(day_month) if not possible_date(with_unknown(day_month)) else []) + \
         ([year] if not possible_date(with_unknown({year})) else [])
     starts = [sum(len(g) + 1 for g in groups[:i]) for i in range(3)]
     return [slice(starts[i], starts[i] + len(groups[i])) for i in sorted(faulty)]
