@@ -40,7 +40,7 @@ def plausible(text: str) -> bool:
             and _ZERO_LED_AMOUNT.fullmatch(text) is None)
 
 
-YEARS = (1800, 2199)  # a four-digit group outside these is no year ('06/3908' is a misread '1')
+YEARS = (1800, 2099)  # a four-digit group outside these is no year ('06/3908' is a misread '1', '2128' a misread '0')
 
 
 def possible_date(text: str) -> bool:

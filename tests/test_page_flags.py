@@ -33,6 +33,7 @@ def test_known_shapes_stay_unflagged():
 @pytest.mark.parametrize("text, flagged", [
     ("09.40.2018", "0940"),      # a '1' read '4': no month 40 (nor day, as m.d)
     ("20.07.3963", "3963"),      # only the year is out of range
+    ("24.05.2128", "2128"),      # no form is dated after 2099: a '0' read '1'
     ("2024/13/40", "1340"),      # year first: month and day at fault
 ])
 def test_an_impossible_date_flags_the_groups_at_fault(text, flagged):

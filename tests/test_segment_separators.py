@@ -194,6 +194,7 @@ def test_plausible_shapes(text, expected):
     ("19/08/65", True), ("12/31/1999", True), ("3/2024", True), ("2024/1/31", True),
     ("1?/05/81", True), ("54/69", False), ("13/13/20", False), ("00/05/81", False),
     ("06/3908", False), ("3908/1/2", False), ("1/2/3908", False), ("06/20?8", True),
+    ("01/01/1800", True), ("31/12/2099", True), ("01/01/2100", False),
     ("5/24", True), ("24/5", True), ("05/32", True), ("12/00", True),  # m/d, d/m, mm/yy
     ("5/32", False), ("3/95", False), ("5/00", False)])  # no 'm/yy': a leaning '1' in '5132'
 def test_possible_dates(text, expected):
