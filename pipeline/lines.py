@@ -10,7 +10,8 @@ top and bottom is thicker, leans or overshoots, and survives.
 
 Removing a line would cut every digit that crosses it, so line pixels with stroke ink continuing on
 both sides (above and below a horizontal line, left and right of a vertical one) are put back, and
-so are pixels much darker than the printed line (pen on a pale rule or pattern).
+so are pixels much darker than the printed line (pen on a pale rule or pattern), and the line's
+near half under what a ruled line left of a full stop written on it (a speck-sized sliver).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import cv2
 import numpy as np
 
 from pipeline.scale import grow, pow2_factor, shrink
+from segmentation.components import SPECK_AREA
 
 LENGTH_STROKES = 16  # a line is at least this many stroke widths long ...
 LENGTH_FRACTION = 25  # ... and at least 1/25 of the page's short side (99 px for A4 at 300 dpi)
@@ -31,6 +33,9 @@ OVERSHOOT = 2  # px of a vertical run beyond the horizontal line it meets: it cr
 CORNER_SLACK = 2  # px thicker than the horizontal lines a box's outer side may be
 SLANT = 0.02  # px per px of height a box side may lean (deskew leaves well under 1 degree)
 GAP = 3  # px of a break in a printed line bridged (more would merge printed letters into bars)
+DOT_FLAT = 0.6  # stroke widths: a mark on a line this flat or flatter may be what it left of a full stop
+DOT_WIDE = 3.0  # stroke widths: ... when it is no wider, a speck by area (SPECK_AREA) ...
+DOT_CLEAR = 0.5  # stroke widths: ... and this far clear of other ink (a digit's stroke cut by the line is not)
 WORK_MIN_SIDE = 1600  # px; pages at least this big (A4 from ~200 dpi) are analysed at half size
 
 
@@ -130,6 +135,7 @@ def _find_lines(mask: np.ndarray, length: int, stroke: float) -> np.ndarray:
     strokes = cv2.bitwise_and(mask, cv2.bitwise_not(found))
     keep = cv2.bitwise_or(_crossing(horizontal, strokes, vertical=False),
                           _crossing(vertical, strokes, vertical=True))
+    keep = cv2.bitwise_or(keep, _under_dots(horizontal, strokes, stroke))
     return cv2.bitwise_and(found, cv2.bitwise_not(keep))
 
 
@@ -229,14 +235,20 @@ def _integral(mask: np.ndarray) -> np.ndarray:
     return cv2.integral((np.asarray(mask) > 0).view(np.uint8), sdepth=cv2.CV_32S)
 
 
-def _any_in(total: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,
-            x1: np.ndarray) -> np.ndarray:
-    """Whether each rectangle [y0, y1) x [x0, x1) (clipped to the mask) holds a nonzero pixel,
-    for arrays of rectangles, from the mask's :func:`_integral`."""
+def _count_in(total: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,
+              x1: np.ndarray) -> np.ndarray:
+    """Nonzero pixels in each rectangle [y0, y1) x [x0, x1) (clipped to the mask), for arrays
+    of rectangles, from the mask's :func:`_integral`."""
     height, width = total.shape[0] - 1, total.shape[1] - 1
     y0, y1 = np.clip(y0, 0, height), np.clip(y1, 0, height)
     x0, x1 = np.clip(x0, 0, width), np.clip(x1, 0, width)
-    return (total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]) > 0
+    return total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+
+
+def _any_in(total: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,
+            x1: np.ndarray) -> np.ndarray:
+    """Whether each rectangle (as for :func:`_count_in`) holds a nonzero pixel."""
+    return _count_in(total, y0, y1, x0, x1) > 0
 
 
 def _thickness(lines: np.ndarray, vertical: bool) -> float:
@@ -250,6 +262,42 @@ def _thickness(lines: np.ndarray, vertical: bool) -> float:
     else:
         starts = np.count_nonzero(mask[0]) + np.count_nonzero(mask[1:] & ~mask[:-1])
     return area / max(1, int(starts))
+
+
+def _under_dots(lines: np.ndarray, strokes: np.ndarray, stroke: float) -> np.ndarray:
+    """Horizontal line pixels under a sliver of ink that touches the line, reaches no further
+    than DOT_FLAT strokes from it, is no wider than DOT_WIDE, would be dropped as a speck and
+    stands DOT_CLEAR clear of other ink (0/255 uint8): what is left of a full stop written on a
+    ruled line after its lower part went with the line. A stop standing clear of the line, a
+    digit's stroke resting on it, and a piece the line cut off a digit get nothing back."""
+    if not cv2.countNonZero(lines):
+        return lines
+    reach = max(2, math.ceil(DOT_FLAT * stroke))
+    band = cv2.dilate(lines, _rect(1, 2 * reach + 1))
+    near = cv2.bitwise_and(strokes, band)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    if count <= 1:
+        return np.zeros_like(lines)
+    # A mark on the band's edge goes on beyond it; one not next to a line pixel does not touch it.
+    edge = cv2.bitwise_and(band, cv2.bitwise_not(cv2.erode(band, _rect(1, 3))))
+    touching = cv2.dilate(lines, _rect(3, 3))
+    x, y, w, h, area = stats.T
+    small = (w <= DOT_WIDE * stroke) & (area < SPECK_AREA * stroke ** 2)
+    small[np.unique(labels[edge > 0])] = False
+    small[0] = False
+    touches = np.zeros(count, bool)
+    touches[np.unique(labels[(touching > 0) & (near > 0)])] = True
+    # Ink around the mark's box grown by DOT_CLEAR strokes, less its own: a neighbour.
+    gap = max(1, math.ceil(DOT_CLEAR * stroke))
+    clear = _count_in(_integral(strokes), y - gap, y + h + gap, x - gap, x + w + gap) == area
+    dots = small & touches & clear
+    if not dots.any():
+        return np.zeros_like(lines)
+    marks = np.where(dots[labels], np.uint8(255), np.uint8(0))
+    # Only the line's near half is given back: all of it would draw the stop down below the
+    # baseline, where it would pass for a comma.
+    depth = math.ceil(_thickness(lines, vertical=False) / 2) + 1
+    return cv2.bitwise_and(lines, cv2.dilate(marks, _rect(1, 2 * depth + 1)))
 
 
 def _crossing(lines: np.ndarray, strokes: np.ndarray, vertical: bool) -> np.ndarray:

@@ -101,8 +101,11 @@ def page_scale(lab: Labeled, among: np.ndarray | None = None, sample: int = 40) 
     return PageScale(height, max(1.0, stroke))
 
 
+SPECK_AREA = 0.3  # pen widths squared: marks of a smaller area are specks (a dot is ~0.8)
+
+
 def speck_mask(boxes: np.ndarray, areas: np.ndarray, scale: PageScale,
-               rel_size: float = 0.04, rel_area: float = 0.3) -> np.ndarray:
+               rel_size: float = 0.04, rel_area: float = SPECK_AREA) -> np.ndarray:
     """True for components too small to be any mark a writer made, not even a full stop.
 
     A speck's longer side is under ``rel_size`` x the page's typical height, or its area is

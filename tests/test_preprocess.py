@@ -431,3 +431,22 @@ def test_bridge_faint_keeps_exactly_the_candidates_connected_to_kept_ink(dots):
         assert dot.all() == (i % 2 == 0)  # an anchored dot kept whole
         assert dot.any() == (i % 2 == 0)  # an unanchored one gone entirely
     assert out.dtype == np.uint8 and set(np.unique(out)) <= {0, 255}
+
+
+def test_a_full_stop_cut_flat_by_a_ruled_line_gets_the_line_beneath_it_back():
+    """A stop written on a ruled line leaves only a speck-sized sliver above it once the line
+    goes; the line pixels under such a sliver are given back, so segmentation still finds a
+    '.'. A sliver next to a digit's stroke (a piece the line cut off the digit) gets nothing."""
+    from pipeline.lines import find_lines
+
+    mask = np.zeros((200, 640), bool)
+    mask[100:104, 20:620] = True  # the rule, 4 px
+    mask[97:102, 300:305] = True  # the stop: 2 rows of it stand above the rule
+    mask[40:96, 400:406] = True  # a '1' ending 4 px over the rule ...
+    mask[97:100, 407:411] = True  # ... and a sliver of it 1 px to its right, on the rule
+    lines = find_lines(mask, stroke=6.0)
+    assert lines[100, 20:290].all() and lines[100, 315:395].all()
+    assert not lines[99:102, 300:305].any()  # the stop's side of the rule is its own again ...
+    assert lines[103, 300:305].all()  # ... not the far edge, or the stop would hang like a comma
+    assert lines[99:104, 407:411].all()
+    assert not lines[:96].any()
