@@ -11,7 +11,8 @@ top and bottom is thicker, leans or overshoots, and survives.
 Removing a line would cut every digit that crosses it, so line pixels with stroke ink continuing on
 both sides (above and below a horizontal line, left and right of a vertical one) are put back, and
 so are pixels much darker than the printed line (pen on a pale rule or pattern), and the line's
-near half under what a ruled line left of a full stop written on it (a speck-sized sliver).
+near half beside what it left of a full stop written on it (a speck-sized sliver) and between the
+sides of a '0' whose bottom it took (a 'U' touching it twice).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ GAP = 3  # px of a break in a printed line bridged (more would merge printed let
 DOT_FLAT = 0.6  # stroke widths: a mark on a line this flat or flatter may be what it left of a full stop
 DOT_WIDE = 3.0  # stroke widths: ... when it is no wider, a speck by area (SPECK_AREA) ...
 DOT_CLEAR = 0.5  # stroke widths: ... and this far clear of other ink (a digit's stroke cut by the line is not)
+BOWL_WIDE = 6.0  # stroke widths: a mark touching a line twice and no wider may be a bowl the line cut open
 WORK_MIN_SIDE = 1600  # px; pages at least this big (A4 from ~200 dpi) are analysed at half size
 
 
@@ -135,7 +137,7 @@ def _find_lines(mask: np.ndarray, length: int, stroke: float) -> np.ndarray:
     strokes = cv2.bitwise_and(mask, cv2.bitwise_not(found))
     keep = cv2.bitwise_or(_crossing(horizontal, strokes, vertical=False),
                           _crossing(vertical, strokes, vertical=True))
-    keep = cv2.bitwise_or(keep, _under_dots(horizontal, strokes, stroke))
+    keep = cv2.bitwise_or(keep, _under_resting_marks(horizontal, strokes, stroke))
     return cv2.bitwise_and(found, cv2.bitwise_not(keep))
 
 
@@ -264,40 +266,43 @@ def _thickness(lines: np.ndarray, vertical: bool) -> float:
     return area / max(1, int(starts))
 
 
-def _under_dots(lines: np.ndarray, strokes: np.ndarray, stroke: float) -> np.ndarray:
-    """Horizontal line pixels under a sliver of ink that touches the line, reaches no further
-    than DOT_FLAT strokes from it, is no wider than DOT_WIDE, would be dropped as a speck and
-    stands DOT_CLEAR clear of other ink (0/255 uint8): what is left of a full stop written on a
-    ruled line after its lower part went with the line. A stop standing clear of the line, a
-    digit's stroke resting on it, and a piece the line cut off a digit get nothing back."""
+def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float) -> np.ndarray:
+    """Horizontal line pixels (0/255 uint8) to give back, the line's near half, where one of two
+    kinds of mark touches a line:
+
+    - what a ruled line left of a full stop written on it: a sliver (above or below the line) no
+      taller than DOT_FLAT and no wider than DOT_WIDE strokes, of a speck's area (SPECK_AREA),
+      DOT_CLEAR clear of other ink; without the line's pixels it would be dropped as a speck.
+      Its columns are given back.
+    - a bowl ('0', '6', '8') whose bottom went with the line, leaving a 'U': a mark no wider than
+      BOWL_WIDE strokes touching the line in exactly two places. The line between them is given
+      back. One place is a stroke merely resting on the line; three or more, touching digits.
+
+    Only the near half: all of it would draw a stop down below the baseline, like a comma."""
+    out = np.zeros_like(lines)
     if not cv2.countNonZero(lines):
-        return lines
-    reach = max(2, math.ceil(DOT_FLAT * stroke))
-    band = cv2.dilate(lines, _rect(1, 2 * reach + 1))
-    near = cv2.bitwise_and(strokes, band)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
-    if count <= 1:
-        return np.zeros_like(lines)
-    # A mark on the band's edge goes on beyond it; one not next to a line pixel does not touch it.
-    edge = cv2.bitwise_and(band, cv2.bitwise_not(cv2.erode(band, _rect(1, 3))))
-    touching = cv2.dilate(lines, _rect(3, 3))
-    x, y, w, h, area = stats.T
-    small = (w <= DOT_WIDE * stroke) & (area < SPECK_AREA * stroke ** 2)
-    small[np.unique(labels[edge > 0])] = False
-    small[0] = False
-    touches = np.zeros(count, bool)
-    touches[np.unique(labels[(touching > 0) & (near > 0)])] = True
-    # Ink around the mark's box grown by DOT_CLEAR strokes, less its own: a neighbour.
-    gap = max(1, math.ceil(DOT_CLEAR * stroke))
-    clear = _count_in(_integral(strokes), y - gap, y + h + gap, x - gap, x + w + gap) == area
-    dots = small & touches & clear
-    if not dots.any():
-        return np.zeros_like(lines)
-    marks = np.where(dots[labels], np.uint8(255), np.uint8(0))
-    # Only the line's near half is given back: all of it would draw the stop down below the
-    # baseline, where it would pass for a comma.
+        return out
+    ys, xs = np.nonzero(cv2.bitwise_and(strokes, cv2.dilate(lines, _rect(3, 3))))  # ink touching a line
+    if not len(ys):
+        return out
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    marks = labels[ys, xs]
+    order = np.lexsort((xs, marks))
+    ys, xs, marks = ys[order], xs[order], marks[order]
+    starts = np.flatnonzero(np.r_[True, marks[1:] != marks[:-1]])
+    x, y, w, h, area = stats[marks[starts]].T
+    dots = (h <= max(2, math.ceil(DOT_FLAT * stroke))) & (w <= DOT_WIDE * stroke) & (area < SPECK_AREA * stroke ** 2)
+    gap = max(1, math.ceil(DOT_CLEAR * stroke))  # ink around the box grown by it, less its own: a neighbour
+    dots &= _count_in(_integral(strokes), y - gap, y + h + gap, x - gap, x + w + gap) == area
+    breaks = np.r_[False, (np.diff(xs) > 1) & (np.diff(marks) == 0)]  # a gap within one mark's contact
+    runs = np.add.reduceat(breaks.astype(int), starts) + 1
+    bowls = (w <= BOWL_WIDE * stroke) & (runs == 2)
     depth = math.ceil(_thickness(lines, vertical=False) / 2) + 1
-    return cv2.bitwise_and(lines, cv2.dilate(marks, _rect(1, 2 * depth + 1)))
+    ends = np.r_[starts[1:], len(marks)]
+    for k in np.flatnonzero(dots | bowls):  # the contact span, then the line next to it
+        a, b = starts[k], ends[k]
+        out[int(np.median(ys[a:b])), xs[a]: xs[b - 1] + 1] = 255
+    return cv2.bitwise_and(lines, cv2.dilate(out, _rect(1, 2 * depth + 1)))
 
 
 def _crossing(lines: np.ndarray, strokes: np.ndarray, vertical: bool) -> np.ndarray:

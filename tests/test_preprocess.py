@@ -450,3 +450,26 @@ def test_a_full_stop_cut_flat_by_a_ruled_line_gets_the_line_beneath_it_back():
     assert lines[103, 300:305].all()  # ... not the far edge, or the stop would hang like a comma
     assert lines[99:104, 407:411].all()
     assert not lines[:96].any()
+
+
+def test_a_bowl_cut_open_by_a_ruled_line_gets_the_line_between_its_sides_back():
+    """A '0' written with its bottom on the rule leaves a 'U' once the rule goes: the rule between
+    the two places it touches is given back, closing the loop. A stroke resting on the rule in
+    one place, or a mark too wide for one digit, gets nothing back."""
+    from pipeline.lines import find_lines
+
+    mask = np.zeros((200, 900), bool)
+    mask[100:104, 20:880] = True  # the rule, 4 px
+    mask[60:100, 190:196] = mask[60:100, 205:211] = True  # a 'U': a '0' whose bottom is the rule's
+    mask[56:62, 192:209] = True
+    mask[60:100, 400:406] = True  # a '1' resting on the rule
+    mask[60:66, 600:700] = True  # a bar 100 px wide (touching digits) on two legs
+    mask[60:100, 600:606] = mask[60:100, 694:700] = True
+    lines = find_lines(mask, stroke=5.0)
+    assert lines[100, 20:180].all() and lines[100, 220:880].all()
+    assert not lines[99:102, 190:211].any()  # the loop's bottom between its sides is ink again
+    assert lines[103, 190:211].all()  # the rule's far edge stays a line
+    _, paper = cv2.connectedComponents((~(mask & ~lines)).astype(np.uint8), connectivity=4)
+    assert paper[80, 200] != paper[10, 10]  # the inside of the '0' is a closed hole again
+    assert lines[100:104, 400:406].all()  # the '1' and the wide mark get nothing
+    assert lines[100:104, 600:700].all()
