@@ -4,9 +4,9 @@ many or too few. Too many: a digit broken in two, each piece read as a digit of 
 (:func:`rejoin_to_shape`). Too few: two digits written over each other, read as one, are cut in two
 where the pair reader reads them (:func:`split_to_shape`). Either repair is marked ``doubtful``
 (flagged for review) unless the ink reads it at REPAIR_SURE: then layout and ink agree, and the
-classifier's confidence alone decides (on fifteen generated sets every repair read that surely,
-fifteen of them, was right). A string no repair fits keeps its reading (and its separator-layout
-flag).
+classifier's confidence alone decides (on fifteen generated sets all fifteen repairs were right,
+most of them read that surely). A string no repair fits keeps its reading (and its
+separator-layout flag).
 """
 from __future__ import annotations
 
