@@ -132,12 +132,13 @@ def _find_lines(mask: np.ndarray, length: int, stroke: float) -> np.ndarray:
     gap = GAP
     horizontal = _runs(mask, length, gap, stroke, vertical=False)
     vertical = _runs(mask, max(MIN_LENGTH // 2, length // 4), gap, stroke, vertical=True)
-    vertical = _frame_sides(vertical, horizontal, length, gap)
+    thickness = _thickness(horizontal, vertical=False)  # px, of the horizontal lines: used thrice
+    vertical = _frame_sides(vertical, horizontal, length, gap, thickness)
     found = cv2.bitwise_or(horizontal, vertical)
     strokes = cv2.bitwise_and(mask, cv2.bitwise_not(found))
-    keep = cv2.bitwise_or(_crossing(horizontal, strokes, vertical=False),
-                          _crossing(vertical, strokes, vertical=True))
-    keep = cv2.bitwise_or(keep, _under_resting_marks(horizontal, strokes, stroke))
+    keep = cv2.bitwise_or(_crossing(horizontal, strokes, vertical=False, thickness=thickness),
+                          _crossing(vertical, strokes, vertical=True, thickness=_thickness(vertical, vertical=True)))
+    keep = cv2.bitwise_or(keep, _under_resting_marks(horizontal, strokes, stroke, thickness))
     return cv2.bitwise_and(found, cv2.bitwise_not(keep))
 
 
@@ -168,13 +169,14 @@ def _runs(mask: np.ndarray, length: int, gap: int, stroke: float,
 
 
 def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
-                 gap: int) -> np.ndarray:
+                 gap: int, thickness: float) -> np.ndarray:
     """Keep the vertical runs that are rules on their own (FREE_VERTICAL x ``length`` tall:
     taller than any handwritten '1') or box sides: both ends on a horizontal line, no further
     out than its outer edge, upright and straight, and no thicker than that printed line. A pen
     stroke touching or crossing a box's top and bottom fails one of these (it overshoots the
     line, slants, or is thicker) but for a ruler-straight '1' as thin as the print, which the
-    forms stage tells from a divider by the frame's geometry."""
+    forms stage tells from a divider by the frame's geometry. ``thickness``: the horizontal
+    lines' (px, :func:`_thickness`)."""
     contours, _ = cv2.findContours(vertical, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     keep = np.zeros_like(vertical)
     if not contours:
@@ -192,7 +194,7 @@ def _frame_sides(vertical: np.ndarray, horizontal: np.ndarray, length: int,
     # line crosses it, as pen strokes do.
     within = (_any_in(total, y, y + OVERSHOOT, x0, x1) | ~_any_in(total, y, y + reach, x0, x1)) & (
         _any_in(total, y + h - OVERSHOOT, y + h, x0, x1) | ~_any_in(total, y + h - reach, y + h, x0, x1))
-    widest = _thickness(horizontal, vertical=False) + 1  # px; a printed side is as thin
+    widest = thickness + 1  # px (``thickness``: the horizontal lines'); a printed side is as thin
     kept = free.copy()
     sides = np.flatnonzero(~free & top & bottom & within)
     if sides.size:
@@ -266,7 +268,8 @@ def _thickness(lines: np.ndarray, vertical: bool) -> float:
     return area / max(1, int(starts))
 
 
-def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float) -> np.ndarray:
+def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float,
+                         thickness: float) -> np.ndarray:
     """Horizontal line pixels (0/255 uint8) to give back, the line's near half, where one of two
     kinds of mark touches a line:
 
@@ -278,7 +281,8 @@ def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float) 
       BOWL_WIDE strokes touching the line in exactly two places. The line between them is given
       back. One place is a stroke merely resting on the line; three or more, touching digits.
 
-    Only the near half: all of it would draw a stop down below the baseline, like a comma."""
+    Only the near half (``thickness``: the lines' in px): all of it would draw a stop down below
+    the baseline, like a comma."""
     out = np.zeros_like(lines)
     if not cv2.countNonZero(lines):
         return out
@@ -297,7 +301,7 @@ def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float) 
     breaks = np.r_[False, (np.diff(xs) > 1) & (np.diff(marks) == 0)]  # a gap within one mark's contact
     runs = np.add.reduceat(breaks.astype(int), starts) + 1
     bowls = (w <= BOWL_WIDE * stroke) & (runs == 2)
-    depth = math.ceil(_thickness(lines, vertical=False) / 2) + 1
+    depth = math.ceil(thickness / 2) + 1
     ends = np.r_[starts[1:], len(marks)]
     for k in np.flatnonzero(dots | bowls):  # the contact span, then the line next to it
         a, b = starts[k], ends[k]
@@ -305,13 +309,14 @@ def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float) 
     return cv2.bitwise_and(lines, cv2.dilate(out, _rect(1, 2 * depth + 1)))
 
 
-def _crossing(lines: np.ndarray, strokes: np.ndarray, vertical: bool) -> np.ndarray:
-    """Line pixels with stroke ink within reach on both sides (0/255 uint8)."""
+def _crossing(lines: np.ndarray, strokes: np.ndarray, vertical: bool, thickness: float) -> np.ndarray:
+    """Line pixels with stroke ink within reach on both sides (0/255 uint8); ``thickness`` is the
+    lines' (px, :func:`_thickness`)."""
     if not lines.any():
         return lines
     # Just across the line (its mask includes a 1 px fringe), so a counter of a digit that the
     # line cuts through is not mistaken for a crossing stroke.
-    reach = math.ceil(_thickness(lines, vertical)) + 2
+    reach = math.ceil(thickness) + 2
     side = 3  # +-1 px along the line: tolerance for slanted strokes
     if vertical:  # from the left / from the right
         size, first, last = (reach, side), (0, side // 2), (reach - 1, side // 2)
