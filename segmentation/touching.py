@@ -75,6 +75,7 @@ NARROW_SURE = 0.99   # a narrow mark read whole as a digit at least this surely 
 TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts such a narrow mark in two
 TWO_SURE = 0.95      # ... that settles a close call between one digit and two for two (ONE_SURE: for one)
 ONE_SURE = 0.05
+AGREE_MARGIN = 1.5   # log-probability by which a cut in two reading the pair reader's sure digits may trail the best cut
 # How much wider than a typical digit each class is written (median width/height of MNIST training
 # digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
 # one and a half digits is still one digit. Narrower classes ('6', '9': 0.875) and the '1' (judged
@@ -429,18 +430,52 @@ class _Doubt:
         return whole and cuts
 
 
+def _agreeing_cuts(values: list[float], readings: list[tuple[int, ...]], counts: list[int], choice: int
+                   ) -> dict[tuple[int, ...], int]:
+    """The best cut in two for each other reading within AGREE_MARGIN of the chosen cut in two
+    (option index by reading): one of them replaces the choice if the pair reader reads it."""
+    best: dict[tuple[int, ...], int] = {}
+    for o in sorted(range(1, len(values)), key=lambda o: -values[o]):
+        if counts[o - 1] == 2 and readings[o] != readings[choice] and values[choice] - values[o] < AGREE_MARGIN:
+            best.setdefault(readings[o], o)
+    return best
+
+
+def _recut(s: int, c: int, job: "_Job", agreeing: dict[tuple[int, ...], int], reading: PairReading,
+           parts_probs: np.ndarray, decided: dict[tuple[int, int], list[Component]]) -> bool:
+    """Replace a component's chosen cut in two by a close one (``agreeing``) whose parts read the
+    digits the pair reader is sure of, both together at least PAIR_SURE and two digits at least
+    TWO_SURE: two readers agreeing outweigh a small lead of the cut's own reading ('47' overlapping,
+    cut into a '1' and a '0' by 0.5 log-probability, read '4' '7' by the cut just behind)."""
+    sides, two = reading
+    option = agreeing.get(tuple(int(k) for k in np.argmax(sides, axis=1)))
+    if option is None or two < TWO_SURE or not _sure_of_both(reading):
+        return False
+    pieces = job.pieces(option)
+    if None in pieces:
+        return False
+    for piece, single, side in zip(pieces, parts_probs[job.first_part(option):], sides):
+        piece.scores = blend_pair(single, side)
+        piece.doubtful = False
+    decided[(s, c)] = pieces
+    return True
+
+
 def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]],
                  unread_whole: list[tuple[int, int, "_Job", int]], doubts: list[_Doubt], pairs: PairScorer,
                  known: dict[int, PairReading], parts_probs: np.ndarray,
                  decided: dict[tuple[int, int], list[Component]],
-                 unconfirmed: list[tuple[int, int, Component]]) -> None:
+                 unconfirmed: list[tuple[int, int, Component]],
+                 recuts: list[tuple[int, int, "_Job", dict[tuple[int, ...], int]]]) -> None:
     """One call of the pair reader on the page's components cut in two (each part's ``scores``
     become :func:`blend_pair` of the two readings), on those read whole as no digit that no cut
     beat (one the pair reader reads as two digits, both sides together at least PAIR_SURE, '01'
     or '40' nested so that no cut leaves either whole, is cut at its best two-part cut and its
     parts read the same way), on the close calls it may settle (:class:`_Doubt`), and on the
     ``unconfirmed`` cuts (string, index, component) of marks read whole as no digit that only a
-    pair reader sure of both digits (PAIR_SURE) keeps (an '8' cut '11', a printed word: undone)."""
+    pair reader sure of both digits (PAIR_SURE) keeps (an '8' cut '11', a printed word: undone).
+    A cut in two with a close rival cut (``recuts``) takes the rival whose parts read what the
+    pair reader reads (:func:`_recut`)."""
     _read_pairs([comp for comp, _, _ in cut_in_two] + [job.component for _, _, job, _ in unread_whole]
                 + [d.component for d in doubts] + [comp for _, _, comp in unconfirmed], pairs, known)
     for s, c, comp in unconfirmed:
@@ -449,6 +484,8 @@ def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]]
     for comp, pieces, probs in cut_in_two:
         for piece, single, side in zip(pieces, probs, known[id(comp)][0]):
             piece.scores = blend_pair(single, side)
+    recut = {id(job.component) for s, c, job, agreeing in recuts
+             if _recut(s, c, job, agreeing, known[id(job.component)], parts_probs, decided)}
     for s, c, job, option in unread_whole:
         if not _sure_of_both(known[id(job.component)]):
             continue
@@ -461,7 +498,7 @@ def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]]
             piece.scores = blend_pair(single, side)
             piece.doubtful = job.component.doubtful
     for doubt in doubts:
-        if doubt.settled(known[id(doubt.component)]):
+        if id(doubt.component) not in recut and doubt.settled(known[id(doubt.component)]):
             for piece in doubt.pieces:
                 piece.doubtful = False
 
@@ -550,6 +587,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
         unread_whole: list[tuple[int, int, _Job, int]] = []  # (string, component, job, its best 2-part option)
         doubts: list[_Doubt] = []
         unconfirmed: list[tuple[int, int, Component]] = []  # cuts the pair reader must confirm
+        recuts: list[tuple[int, int, _Job, dict[tuple[int, ...], int]]] = []  # cuts in two with close rival cuts
         for s, c, whole_value, label, job, no_digit, unproven in jobs:
             comp = job.component
             values, readings = [whole_value + prior(1, job.digits)], [(label,)]
@@ -582,13 +620,16 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 if pairs is not None and len(pieces) == 2 and None not in pieces:
                     probs = parts_probs[job.first_part(choice):][:2]
                     cut_in_two.append((comp, pieces, probs))
+                    agreeing = _agreeing_cuts(values, readings, job.counts, choice)
+                    if agreeing:
+                        recuts.append((s, c, job, agreeing))
             marks = decided.get((s, c), [comp])
             for piece in marks:
                 piece.doubtful = bool(rivals)
             if rivals and pairs is not None:
                 doubts.append(_Doubt(comp, choice, rivals, marks, probs))
         if cut_in_two or unread_whole or doubts or unconfirmed:
-            _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided, unconfirmed)
+            _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided, unconfirmed, recuts)
     out = []
     for s, string in enumerate(strings):
         row = []

@@ -308,3 +308,35 @@ def test_wholes_left_whole_keep_their_scores():
     probs = _probabilities(reader, string)
     assert reader.seen == len(string) - len(scored)
     assert np.allclose(probs, scorer(batch_to_mnist([c.mask for c in string])))
+
+
+def test_agreeing_cuts_are_close_cuts_in_two_reading_other_digits():
+    from segmentation.touching import AGREE_MARGIN, _agreeing_cuts
+    values = [-3.6, 0.05, -1.4, -0.46, -0.5, -0.2 - AGREE_MARGIN, 0.0]
+    readings = [(0,), (1, 0), (1, 0), (4, 7), (4, 7), (6, 7), (1, 2, 7)]
+    counts = [2, 2, 2, 2, 2, 3]  # parts of each option after the whole
+    # The best cut per other reading within the margin; the chosen reading and cuts in three are none.
+    assert _agreeing_cuts(values, readings, counts, 1) == {(4, 7): 3}
+
+
+@pytest.mark.parametrize("sides, recut", [((0.95, 0.99), True), ((0.95, 0.6), False)])
+def test_a_close_cut_the_pair_reader_agrees_with_replaces_the_chosen_cut(sides, recut):
+    from pipeline.results import Box
+    from segmentation.marks import Component
+    from segmentation.touching import _Job, _recut
+
+    # Two blocks; cut 1 at column 8 leaves a sliver (read '1' '0'), cut 2 at column 14 parts them.
+    mask = np.zeros((20, 30), bool)
+    mask[:, 2:12] = mask[:, 16:28] = mask[9:11, 12:16] = True
+    cuts = [np.full(20, 8), np.full(20, 14)]
+    job = _Job(Component(Box(100, 50, 30, 20), mask), [[], [cuts[0]], [cuts[1]]], 0, [2, 2], 2.0)
+    parts_probs = np.full((4, 11), 0.001, np.float32)
+    parts_probs[[0, 1, 2, 3], [1, 0, 4, 7]] = 0.99
+    pair = np.full((2, 10), 0.001, np.float32)
+    pair[0, 4], pair[1, 7] = sides
+    decided = {(0, 0): job.pieces(1)}
+    assert _recut(0, 0, job, {(4, 7): 2}, (pair, 1.0), parts_probs, decided) is recut
+    pieces = decided[(0, 0)]
+    assert [p.box.x for p in pieces] == ([102, 114] if recut else [102, 108])
+    if recut:
+        assert [int(np.argmax(p.scores)) for p in pieces] == [4, 7] and not any(p.doubtful for p in pieces)
