@@ -75,7 +75,7 @@ NARROW_SURE = 0.99   # a narrow mark read whole as a digit at least this surely 
 TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts such a narrow mark in two
 TWO_SURE = 0.95      # ... that settles a close call between one digit and two for two (ONE_SURE: for one)
 ONE_SURE = 0.05
-AGREE_MARGIN = 1.5   # log-probability by which a cut in two reading the pair reader's sure digits may trail the best cut
+AGREE_MARGIN = 3.0   # log-probability by which a cut in two reading the pair reader's sure digits may trail the best cut
 # How much wider than a typical digit each class is written (median width/height of MNIST training
 # digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
 # one and a half digits is still one digit. Narrower classes ('6', '9': 0.875) and the '1' (judged
