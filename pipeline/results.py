@@ -22,7 +22,8 @@ LOW_CONFIDENCE = "low confidence"       # top digit below the threshold
 SEGMENTATION_DOUBT = "segmentation"     # a close call between cutting the mark apart or not
 SEPARATOR_LAYOUT = "separator layout"   # beside a separator in a string no one writes that way
 IMPOSSIBLE_DATE = "impossible date"     # in a group that makes a date-shaped string no possible date
-FLAG_REASONS = (NOT_A_DIGIT_REASON, LOW_CONFIDENCE, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT, IMPOSSIBLE_DATE)
+SHORT_ZERO = "short 0"                  # a '0' far shorter than its neighbours, low on the line: a '6' without its stem?
+FLAG_REASONS = (NOT_A_DIGIT_REASON, LOW_CONFIDENCE, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT, IMPOSSIBLE_DATE, SHORT_ZERO)
 NOT_A_DIGIT = "?"
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.page import (_check_slashes, _flag_impossible_date, _flag_shapeless, _glyph, _looks_like_digits,
-                           _weigh_by_calendar)
-from pipeline.results import FLAG_REASONS, IMPOSSIBLE_DATE, SEPARATOR_LAYOUT, Box, DigitString, Glyph
+from pipeline.page import (_check_slashes, _flag_impossible_date, _flag_shapeless, _flag_short_zeros, _glyph,
+                           _looks_like_digits, _weigh_by_calendar)
+from pipeline.results import FLAG_REASONS, IMPOSSIBLE_DATE, SEPARATOR_LAYOUT, SHORT_ZERO, Box, DigitString, Glyph
 from segmentation.marks import Component
 
 
@@ -49,6 +49,23 @@ def test_possible_dates_and_other_shapes_are_not_weighed_as_dates():
         string = _string(text)
         _flag_impossible_date(string)
         assert not string.flagged, text
+
+
+@pytest.mark.parametrize("text, short, top, flagged", [
+    ("03301", 3, 14, "0"),   # '03361': the bowl of a '6' on the baseline, its faint stem lost, read '0'
+    ("03301", 3, 0, ""),     # a small zero raised to the top of the line (cents written high)
+    ("03301", 3, 3, ""),     # ... or hardly lower than its neighbours
+    ("03311", 3, 14, ""),    # a short '1' is a '1' written short
+    ("01", 0, 14, ""),       # a two-digit string has no median height to judge by
+    ("0301", 2, 14, "0"),
+])
+def test_a_short_zero_low_on_the_line_is_flagged(text, short, top, flagged):
+    # Digits 30 px tall; the one at ``short`` is 16 px tall with its top ``top`` px below the others'.
+    string = _string(text)
+    string.glyphs[short].box = Box(20 * short, top, 15, 16)
+    _flag_short_zeros(string)
+    assert "".join(g.label for g in string.glyphs if g.flagged) == flagged
+    assert {g.reason for g in string.glyphs if g.flagged} <= {SHORT_ZERO}
 
 
 LABELS = tuple("0123456789?")
