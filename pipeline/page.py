@@ -25,7 +25,8 @@ from segmentation.segment import Component
 EVEN_ODDS = 0.5  # a mark read at least this surely counts as a digit when telling digit strings from print
 LONG_RUN = 5  # marks: in a run at least this long ...
 SURE_SHARE = 0.4  # ... at least this share must be read at the flag threshold for a digit string
-SHORT_HEIGHT = 0.75  # a '0' under this share of its string's median digit height, low on the line, is flagged
+SHORT_HEIGHT = 0.75  # a '0' under this share of its string's median digit height, low on the line, is flagged ...
+SHORT_WIDTH = 0.8    # ... unless at least this share wide (a wide '0' is a flat one)
 MIN_FOR_SHORT = 3    # digits a string needs for its median height to judge one by
 
 if TYPE_CHECKING:
@@ -218,8 +219,9 @@ def _flag_impossible_date(string: DigitString) -> None:
 
 
 def _flag_short_zeros(string: DigitString) -> None:
-    """A '0' under SHORT_HEIGHT of its string's median digit height whose top lies well below its
-    neighbours' (a loop on the baseline, not a raised cent) is the bowl of a '6' whose thin, faint
+    """A '0' under SHORT_HEIGHT of its string's median digit height, and narrower than SHORT_WIDTH
+    of it, whose top lies well below its neighbours' (a small loop on the baseline; not a wide,
+    flat '0', nor a cent raised to the top of the line) is the bowl of a '6' whose thin, faint
     stem binarisation lost far more often than a small zero: on seventeen generated sets all 13
     such zeros were misread digits, mostly '6's, some read at 0.99. Flagged. Any other digit that
     short is mostly a '1' (written short, or its serif), so only '0' is judged."""
@@ -228,11 +230,12 @@ def _flag_short_zeros(string: DigitString) -> None:
         return
     height = float(np.median([g.box.h for g in digits]))
     for i, glyph in enumerate(digits):
-        if glyph.label != "0" or glyph.flagged or glyph.box.h >= SHORT_HEIGHT * height:
+        box = glyph.box
+        if glyph.label != "0" or glyph.flagged or box.h >= SHORT_HEIGHT * height or box.w >= SHORT_WIDTH * height:
             continue
         # Neighbours' tops, not the string's: a string on a skewed scan drifts up or down.
         near = [g.box.y for g in digits[max(0, i - 2): i] + digits[i + 1: i + 3]]
-        if glyph.box.y - float(np.median(near)) > (1 - SHORT_HEIGHT) / 2 * height:
+        if box.y - float(np.median(near)) > (1 - SHORT_HEIGHT) / 2 * height:
             glyph.flagged, glyph.reason = True, SHORT_ZERO
 
 

@@ -51,18 +51,19 @@ def test_possible_dates_and_other_shapes_are_not_weighed_as_dates():
         assert not string.flagged, text
 
 
-@pytest.mark.parametrize("text, short, top, flagged", [
-    ("03301", 3, 14, "0"),   # '03361': the bowl of a '6' on the baseline, its faint stem lost, read '0'
-    ("03301", 3, 0, ""),     # a small zero raised to the top of the line (cents written high)
-    ("03301", 3, 3, ""),     # ... or hardly lower than its neighbours
-    ("03311", 3, 14, ""),    # a short '1' is a '1' written short
-    ("01", 0, 14, ""),       # a two-digit string has no median height to judge by
-    ("0301", 2, 14, "0"),
+@pytest.mark.parametrize("text, short, top, width, flagged", [
+    ("03301", 3, 14, 15, "0"),   # '03361': the bowl of a '6' on the baseline, its faint stem lost, read '0'
+    ("03301", 3, 0, 15, ""),     # a small zero raised to the top of the line (cents written high)
+    ("03301", 3, 3, 15, ""),     # ... or hardly lower than its neighbours
+    ("03301", 3, 14, 26, ""),    # a wide, flat '0' is short because it is wide
+    ("03311", 3, 14, 15, ""),    # a short '1' is a '1' written short
+    ("01", 0, 14, 15, ""),       # a two-digit string has no median height to judge by
+    ("0301", 2, 14, 15, "0"),
 ])
-def test_a_short_zero_low_on_the_line_is_flagged(text, short, top, flagged):
+def test_a_short_zero_low_on_the_line_is_flagged(text, short, top, width, flagged):
     # Digits 30 px tall; the one at ``short`` is 16 px tall with its top ``top`` px below the others'.
     string = _string(text)
-    string.glyphs[short].box = Box(20 * short, top, 15, 16)
+    string.glyphs[short].box = Box(20 * short, top, width, 16)
     _flag_short_zeros(string)
     assert "".join(g.label for g in string.glyphs if g.flagged) == flagged
     assert {g.reason for g in string.glyphs if g.flagged} <= {SHORT_ZERO}
