@@ -20,6 +20,8 @@ valleys near the even positions.
 With a pair reader (``pairs``), a component cut in two is also read whole: digits that overlap
 lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), the pair reader
 sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`).
+Where another cut in two came within AGREE_MARGIN and its parts read exactly the two digits the
+pair reader is sure of, that cut is taken instead (:func:`_recut`).
 A component read whole as no digit that no cut beat is cut in two when the pair reader is sure
 of both its digits (PAIR_SURE); such a component is cut even where its top digit alone would
 have kept it whole, only when the pair reader is as sure of both. The pair reader's third head
