@@ -71,11 +71,6 @@ def from_frame(frame: Frame, spec: FieldSpec | None = None) -> Region:
     return Region(frame.box, frame.kind, frame, list(frame.cells), spec)
 
 
-def _clip(box: Box, width: int, height: int) -> Box:
-    x0, y0 = min(max(0, box.x), width), min(max(0, box.y), height)
-    return Box(x0, y0, max(0, min(width, box.right) - x0), max(0, min(height, box.bottom) - y0))
-
-
 def _near(flags: np.ndarray, reach: int = ALONG) -> np.ndarray:
     """1-D bool ``flags`` widened by ``reach`` either way (a slanted stroke leaves a line a
     little further along than it entered)."""
@@ -242,7 +237,7 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
                 owner = _owner(centroids[1:], regions) if n > 1 else np.zeros(0, np.int64)
             members = np.flatnonzero(owner == i) + 1  # labels
             boxes = [region.box] + [Box(*(int(v) for v in stats[k, :4])) for k in members]
-            crop = _clip(Box.enclosing(boxes), width, height)
+            crop = pad_box(Box.enclosing(boxes), 0, width, height)
             window = labels[crop.y: crop.bottom, crop.x: crop.right]
             taken = RegionInk(crop, np.isin(window, members) if len(members) else np.zeros(window.shape, bool))
         c = taken.crop

@@ -25,7 +25,8 @@ def map_box(box: Box, matrix: np.ndarray, width: int, height: int) -> Box:
 
 
 def pad_box(box: Box, margin: int, width: int, height: int) -> Box:
-    """``box`` grown by ``margin`` pixels on every side, clipped to the page."""
-    x0, y0 = max(0, box.x - margin), max(0, box.y - margin)
+    """``box`` grown by ``margin`` pixels on every side (0: just clipped), clipped to the page;
+    empty (zero width or height) where it lies off the page."""
+    x0, y0 = min(max(0, box.x - margin), width), min(max(0, box.y - margin), height)
     x1, y1 = min(width, box.right + margin), min(height, box.bottom + margin)
-    return Box(x0, y0, x1 - x0, y1 - y0)
+    return Box(x0, y0, max(0, x1 - x0), max(0, y1 - y0))

@@ -203,8 +203,8 @@ def _flag_shapeless(string: DigitString) -> None:
     for i, glyph in enumerate(glyphs):
         if glyph.is_separator:
             for near in glyphs[max(0, i - 1): i] + glyphs[i + 1: i + 2]:
-                if not (near.flagged or near.is_separator):
-                    near.flagged, near.reason = True, SEPARATOR_LAYOUT
+                if not near.is_separator:
+                    near.flag(SEPARATOR_LAYOUT)
 
 
 def _flag_impossible_date(string: DigitString) -> None:
@@ -214,8 +214,7 @@ def _flag_impossible_date(string: DigitString) -> None:
     glyphs = string.glyphs
     for span in impossible_date_groups(string.text):
         for glyph in glyphs[span]:
-            if not glyph.flagged:
-                glyph.flagged, glyph.reason = True, IMPOSSIBLE_DATE
+            glyph.flag(IMPOSSIBLE_DATE)
 
 
 def _flag_short_zeros(string: DigitString) -> None:
@@ -231,12 +230,12 @@ def _flag_short_zeros(string: DigitString) -> None:
     height = float(np.median([g.box.h for g in digits]))
     for i, glyph in enumerate(digits):
         box = glyph.box
-        if glyph.label != "0" or glyph.flagged or box.h >= SHORT_HEIGHT * height or box.w >= SHORT_WIDTH * height:
+        if glyph.label != "0" or box.h >= SHORT_HEIGHT * height or box.w >= SHORT_WIDTH * height:
             continue
         # Neighbours' tops, not the string's: a string on a skewed scan drifts up or down.
         near = [g.box.y for g in digits[max(0, i - 2): i] + digits[i + 1: i + 3]]
         if box.y - float(np.median(near)) > (1 - SHORT_HEIGHT) / 2 * height:
-            glyph.flagged, glyph.reason = True, SHORT_ZERO
+            glyph.flag(SHORT_ZERO)
 
 
 def _looks_like_digits(string: DigitString, framed: bool = False) -> bool:

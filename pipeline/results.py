@@ -71,6 +71,12 @@ class Glyph:
     reason: str = ""  # why it is flagged: one of FLAG_REASONS, "" when it is not
     pixels: np.ndarray | None = field(default=None, repr=False, compare=False)  # 28x28 input, if kept
 
+    def flag(self, reason: str) -> None:
+        """Flag it for ``reason`` (one of FLAG_REASONS) unless it is flagged already: the first
+        reason found is the one a reviewer sees."""
+        if not self.flagged:
+            self.flagged, self.reason = True, reason
+
     def export(self) -> dict:
         alts = list(self.alternatives[1:3]) + [("", float("nan"))] * (2 - len(self.alternatives[1:3]))
         return {"x": self.box.x, "y": self.box.y, "w": self.box.w, "h": self.box.h,

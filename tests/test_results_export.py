@@ -54,4 +54,5 @@ def test_geometry_maps_and_clips():
     assert map_box(Box(10, 10, 4, 4), shift, 100, 100) == Box(15, 7, 4, 4)
     assert map_box(Box(98, 0, 10, 10), shift, 100, 100).right == 100
     assert pad_box(Box(0, 0, 5, 5), 3, 6, 100) == Box(0, 0, 6, 8)
+    assert pad_box(Box(120, 5, 10, 10), 0, 100, 100) == Box(100, 5, 0, 10)  # off the page: empty
     assert crop_name("a/b c.png", 2, 3, 4) == "flagged/a__b c.png__p2_s3_i4.png"
