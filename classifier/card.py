@@ -54,8 +54,8 @@ def write_markdown(card: dict, folder: Path) -> Path:
     lines = [
         "# Handwritten digit classifier — model card",
         "",
-        f"`{card['model_file']}` (LiteRT float32, {card['size_bytes'] / 1024:.0f} KiB, "
-        f"sha256 `{card['sha256']}`).",
+        f"`{card['model_file']}`: {card.get('format', 'LiteRT').split(';')[0]}; "
+        f"{card['size_bytes'] / 1024:.0f} KiB, sha256 `{card['sha256']}`.",
         "",
         "## What it does",
         "Input: (N, 28, 28) float32 in [0, 1], ink bright on black, normalised with "

@@ -35,14 +35,21 @@ def _fitted(ink: np.ndarray, max_h: int, max_w: int, name: str) -> np.ndarray | 
     """The tight box around pixels of ``ink`` above 10% of its peak, scaled to fit ``max_h`` x
     ``max_w`` keeping its aspect ratio (area interpolation when shrinking, which anti-aliases)
     and rescaled to peak at 1; None when there is no ink."""
-    ink = ink_image(ink)
+    ink = np.asarray(ink)
     if ink.ndim != 2:
         raise ValueError(f"{name} expects a 2-D image, got shape {ink.shape}")
-    peak = float(ink.max()) if ink.size else 0.0
-    if peak <= 0.0:
-        return None
-    ys, xs = np.nonzero(ink > 0.1 * peak)
-    crop = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1] / peak
+    if ink.dtype == bool:  # the usual input (a mask): cropped before the float copy, peak 1
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if len(rows) == 0:
+            return None
+        crop = ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1].astype(np.float32)
+    else:
+        ink = ink_image(ink)
+        peak = float(ink.max()) if ink.size else 0.0
+        if peak <= 0.0:
+            return None
+        ys, xs = np.nonzero(ink > 0.1 * peak)
+        crop = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1] / peak
     h, w = crop.shape
     scale = min(max_h / h, max_w / w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
@@ -70,8 +77,8 @@ def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> n
     mass = float(glyph.sum())
     if mass <= 1e-6:
         return out
-    ys, xs = np.indices(glyph.shape)
-    cx, cy = float((xs * glyph).sum()) / mass, float((ys * glyph).sum()) / mass
+    cx = float(glyph.sum(axis=0, dtype=np.float64) @ np.arange(new_w)) / mass
+    cy = float(glyph.sum(axis=1, dtype=np.float64) @ np.arange(new_h)) / mass
     # Translate so the centre of mass lands on the field's centre, by whole pixels (a sub-pixel
     # shift would blur thin strokes), never pushing the glyph's box outside the field.
     centre = (size - 1) / 2.0

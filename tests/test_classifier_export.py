@@ -1,5 +1,6 @@
-"""The exported LiteRT model agrees with the Keras model it came from (a tiny model trained for
-one epoch on the shipped fixture digits, so no data set is needed)."""
+"""The exported LiteRT model agrees with the Keras model it came from: exactly in float32, closely
+with int8 weights (a tiny model trained for one epoch on the shipped fixture digits, so no data
+set is needed)."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,11 +38,20 @@ def test_litert_matches_keras(tmp_path):
     model.fit(images, labels, batch_size=32, epochs=1, verbose=0)
     expected = model.predict(images, batch_size=64, verbose=0)
 
-    got = run_tflite(to_tflite(model, tmp_path / "digits.tflite"), images)
+    exact = to_tflite(model, tmp_path / "digits.tflite", quantize=False)
+    got = run_tflite(exact, images)
 
     assert got.shape == (200, 11)
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
     np.testing.assert_allclose(softmax(got), softmax(expected), atol=1e-4)
+
+    # The shipped form: int8 weights, float32 in and out; close to the float model, not equal.
+    small = to_tflite(model, tmp_path / "digits_int8.tflite")
+    quantized = run_tflite(small, images)
+    assert small.stat().st_size < 0.4 * exact.stat().st_size
+    assert (quantized.argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.98
+    assert np.abs(softmax(quantized) - softmax(expected)).max() < 0.1
+    assert not np.allclose(quantized, expected, atol=1e-6)
 
 
 def test_ensemble_exports_as_one_model(tmp_path):
@@ -53,7 +63,7 @@ def test_ensemble_exports_as_one_model(tmp_path):
     ensemble = ensemble_model(members)
     images = load_mnist_fixture()[0][:16].astype(np.float32) / 255.0
     expected = np.mean([m.predict(images, verbose=0) for m in members], axis=0)
-    got = run_tflite(to_tflite(ensemble, tmp_path / "e.tflite"), images)
+    got = run_tflite(to_tflite(ensemble, tmp_path / "e.tflite", quantize=False), images)
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
@@ -76,7 +86,7 @@ def test_rotated_views_are_opencvs_rotations_and_export_as_one_model(tmp_path):
     expected = np.mean([member.predict(v, verbose=0) for v in (images, rotated(6), rotated(-6))], axis=0)
     model = ensemble_model([member], rotations=6)
     np.testing.assert_allclose(model.predict(images, verbose=0), expected, atol=1e-5)
-    got = run_tflite(to_tflite(model, tmp_path / "r.tflite"), images)
+    got = run_tflite(to_tflite(model, tmp_path / "r.tflite", quantize=False), images)
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
