@@ -140,7 +140,7 @@ def train_pairs(options: PairOptions) -> dict:
     import keras
 
     from classifier.calibration import fit_temperature
-    from classifier.export import to_tflite
+    from classifier.export import FORMATS, to_tflite
 
     started = time.time()
     images, labels = load_mnist(options.mnist, "train")
@@ -167,7 +167,7 @@ def train_pairs(options: PairOptions) -> dict:
     options.out.mkdir(parents=True, exist_ok=True)
     path = to_tflite(model, options.out / PAIR_MODEL_FILE, PAIR_SHAPE)
     card = {
-        "model": PAIR_MODEL_FILE, "sha256": sha256sum(path), "input_shape": list(PAIR_SHAPE),
+        "model": PAIR_MODEL_FILE, "sha256": sha256sum(path), "format": FORMATS[True], "input_shape": list(PAIR_SHAPE),
         "outputs": "logits: left digit 0-9, right digit 0-9, then one logit for two digits rather than one",
         "temperature": temperature, "two_temperature": two_temperature,
         "command": shlex.join(["python", *sys.argv]),
