@@ -16,10 +16,10 @@ from pipeline.geometry import invert, map_box, pad_box
 from pipeline.options import ReadOptions
 from pipeline.overlay import draw_overlay, encode_overlay
 from pipeline.preprocess import preprocess
-from pipeline.results import (IMPOSSIBLE_DATE, LOW_CONFIDENCE, NOT_A_DIGIT, NOT_A_DIGIT_REASON, SEGMENTATION_DOUBT,
+from pipeline.results import (AMBIGUOUS_GROUPING, IMPOSSIBLE_DATE, LOW_CONFIDENCE, NOT_A_DIGIT, NOT_A_DIGIT_REASON, SEGMENTATION_DOUBT,
                               SEPARATOR_LAYOUT, SHORT_ZERO, DigitString, Glyph, PageResult, crop_name, overlay_name)
 from segmentation.normalize import batch_to_mnist
-from segmentation.patterns import impossible_date_groups, plausible, possible_date, written_date
+from segmentation.patterns import ambiguous_grouping, impossible_date_groups, plausible, possible_date, written_date
 from segmentation.segment import Component
 
 EVEN_ODDS = 0.5  # a mark read at least this surely counts as a digit when telling digit strings from print
@@ -196,15 +196,17 @@ def _flag_shapeless(string: DigitString) -> None:
     """A string whose separators make no shape people write (``segmentation.patterns``: a date,
     an amount, a grouped number) has a mark misread beside one of them ('18.11.2001' read
     '1811.2001', a speck read '.' in '8515580'): the digits beside its separators are flagged,
-    so the string goes to review instead of out as a confident wrong value."""
-    if plausible(string.text):
+    so the string goes to review instead of out as a confident wrong value. So does a number
+    whose only separators group it in threes ('71.575': 71575 or 71.575, or a speck read '.')."""
+    if plausible(string.text) and not ambiguous_grouping(string.text):
         return
+    reason = SEPARATOR_LAYOUT if not plausible(string.text) else AMBIGUOUS_GROUPING
     glyphs = string.glyphs
     for i, glyph in enumerate(glyphs):
         if glyph.is_separator:
             for near in glyphs[max(0, i - 1): i] + glyphs[i + 1: i + 2]:
                 if not near.is_separator:
-                    near.flag(SEPARATOR_LAYOUT)
+                    near.flag(reason)
 
 
 def _flag_impossible_date(string: DigitString) -> None:

@@ -23,7 +23,9 @@ SEGMENTATION_DOUBT = "segmentation"     # a close call between cutting the mark 
 SEPARATOR_LAYOUT = "separator layout"   # beside a separator in a string no one writes that way
 IMPOSSIBLE_DATE = "impossible date"     # in a group that makes a date-shaped string no possible date
 SHORT_ZERO = "short 0"                  # a '0' far shorter than its neighbours, low on the line: a '6' without its stem?
-FLAG_REASONS = (NOT_A_DIGIT_REASON, LOW_CONFIDENCE, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT, IMPOSSIBLE_DATE, SHORT_ZERO)
+AMBIGUOUS_GROUPING = "ambiguous grouping"  # beside the separator of '71.575': thousands or decimals?
+FLAG_REASONS = (NOT_A_DIGIT_REASON, LOW_CONFIDENCE, SEGMENTATION_DOUBT, SEPARATOR_LAYOUT, IMPOSSIBLE_DATE, SHORT_ZERO,
+                AMBIGUOUS_GROUPING)
 NOT_A_DIGIT = "?"
 
 

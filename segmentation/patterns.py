@@ -32,6 +32,18 @@ _BROKEN_DATE = re.compile(r"\d{1,2}-\d{1,2}-(\d|\d{3}|\d{5,})")
 _ZERO_LED_AMOUNT = re.compile(r"0[^./,-]{2,}[.,][^./,-]{2}")
 
 
+# One separator with three digits after it and one to three before ('71.575', '1,234'): thousands
+# in one convention, three decimals in the other ('1,234,567' can only be thousands). Either the
+# value is ambiguous or the separator is a speck (a stop at a '1' foot in '71575'): a person decides.
+_AMBIGUOUS_GROUPS = re.compile(r"\d{1,3}[.,]\d{3}")
+
+
+def ambiguous_grouping(text: str) -> bool:
+    """Whether ``text`` is a number with one separator and three digits after it, which reads as
+    two different values by convention ('71.575': 71575 or 71.575; '1,234': 1234 or 1.234)."""
+    return _AMBIGUOUS_GROUPS.fullmatch(text) is not None
+
+
 def plausible(text: str) -> bool:
     """Whether ``text`` (digits and the separators ``. , / -``; any other character counts as
     a digit, e.g. '?' for an unread one) has one of the shapes above."""

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.page import (_check_slashes, _flag_impossible_date, _flag_shapeless, _flag_short_zeros, _glyph,
                            _looks_like_digits, _weigh_by_calendar)
-from pipeline.results import FLAG_REASONS, IMPOSSIBLE_DATE, SEPARATOR_LAYOUT, SHORT_ZERO, Box, DigitString, Glyph
+from pipeline.results import AMBIGUOUS_GROUPING, FLAG_REASONS, IMPOSSIBLE_DATE, SEPARATOR_LAYOUT, SHORT_ZERO, Box, DigitString, Glyph
 from segmentation.marks import Component
 
 
@@ -23,8 +23,17 @@ def test_separators_of_no_known_shape_flag_their_neighbours():
     assert [g.reason for g in string.glyphs if g.flagged] == [SEPARATOR_LAYOUT] * 2
 
 
+@pytest.mark.parametrize("text, flagged", [("71.575", "15"), ("1,234", "12")])
+def test_one_group_of_three_after_a_separator_is_ambiguous(text, flagged):
+    # Thousands or three decimals, by convention; on a page, often a speck at a '1' foot read '.'.
+    string = _string(text)
+    _flag_shapeless(string)
+    assert "".join(g.label for g in string.glyphs if g.flagged) == flagged  # beside the separator
+    assert {g.reason for g in string.glyphs if g.flagged} == {AMBIGUOUS_GROUPING}
+
+
 def test_known_shapes_stay_unflagged():
-    for text in ("18.11.2001", "1,234.56", "12,50", "353-014-7169", "19/08/65", "0042"):
+    for text in ("18.11.2001", "1,234.56", "12,50", "353-014-7169", "19/08/65", "0042", "1,234,567"):
         string = _string(text)
         _flag_shapeless(string)
         assert not string.flagged, text
