@@ -197,7 +197,7 @@ def _flag_shapeless(string: DigitString) -> None:
     an amount, a grouped number) has a mark misread beside one of them ('18.11.2001' read
     '1811.2001', a speck read '.' in '8515580'): the digits beside its separators are flagged,
     so the string goes to review instead of out as a confident wrong value. So does a number
-    whose only separators group it in threes ('71.575': 71575 or 71.575, or a speck read '.')."""
+    with one separator and three digits after it ('71.575': 71575 or 71.575, or a speck read '.')."""
     if plausible(string.text) and not ambiguous_grouping(string.text):
         return
     reason = SEPARATOR_LAYOUT if not plausible(string.text) else AMBIGUOUS_GROUPING
