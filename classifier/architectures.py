@@ -102,3 +102,9 @@ def ensemble_model(members: list[keras.Model], rotations: float = 0.0) -> keras.
     outputs = layers.Average(name="logits")([member(view) for member in members for view in views])
     suffix = f"_rot{rotations:g}".replace(".", "_") if rotations else ""
     return keras.Model(inputs, outputs, name=f"digits_ensemble{len(members)}{suffix}")
+
+
+def combined(members: list[keras.Model], rotations: float = 0.0) -> keras.Model:
+    """The one model to release from ``members``: a lone member read without rotated views as it
+    is, anything else as :func:`ensemble_model`."""
+    return members[0] if len(members) == 1 and not rotations else ensemble_model(members, rotations)

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from classifier.architectures import build_model, ensemble_model
+from classifier.architectures import build_model, combined
 from classifier.batches import steps_per_epoch, training_dataset
 from classifier.datasets import load_mnist
 from classifier.digit_pairs import generate_pairs
@@ -187,7 +187,7 @@ def train_models(options, data: TrainData, started: float) -> tuple[keras.Model,
         members.append(model)
         histories.append(history)
         ends.append(end)
-    model = members[0] if len(members) == 1 and not options.rotations else ensemble_model(members, options.rotations)
+    model = combined(members, options.rotations)
     return model, histories, ends
 
 
@@ -211,4 +211,4 @@ def load_models(paths: list, rotations: float = 0.0) -> tuple[keras.Model, list[
     beside it (see :func:`card_beside`)."""
     models = [keras.models.load_model(path) for path in paths]
     cards = [card_beside(path) for path in paths]
-    return (models[0] if len(models) == 1 and not rotations else ensemble_model(models, rotations)), cards
+    return combined(models, rotations), cards

@@ -198,9 +198,10 @@ def _flag_shapeless(string: DigitString) -> None:
     '1811.2001', a speck read '.' in '8515580'): the digits beside its separators are flagged,
     so the string goes to review instead of out as a confident wrong value. So does a number
     with one separator and three digits after it ('71.575': 71575 or 71.575, or a speck read '.')."""
-    if plausible(string.text) and not ambiguous_grouping(string.text):
+    shaped = plausible(string.text)
+    if shaped and not ambiguous_grouping(string.text):
         return
-    reason = SEPARATOR_LAYOUT if not plausible(string.text) else AMBIGUOUS_GROUPING
+    reason = AMBIGUOUS_GROUPING if shaped else SEPARATOR_LAYOUT
     glyphs = string.glyphs
     for i, glyph in enumerate(glyphs):
         if glyph.is_separator:

@@ -453,12 +453,20 @@ def _recut(s: int, c: int, job: "_Job", agreeing: dict[tuple[int, ...], int], re
     option = agreeing.get(tuple(int(k) for k in np.argmax(sides, axis=1)))
     if option is None or two < TWO_SURE or not _sure_of_both(reading):
         return False
+    return _take_cut(s, c, job, option, sides, parts_probs, decided, doubtful=False)
+
+
+def _take_cut(s: int, c: int, job: "_Job", option: int, sides: np.ndarray, parts_probs: np.ndarray,
+              decided: dict[tuple[int, int], list[Component]], doubtful: bool) -> bool:
+    """Cut a component at its two-part ``option`` (into ``decided``), each part's scores the
+    :func:`blend_pair` of its own reading and the pair reader's ``sides``; False, and nothing
+    changed, when a part would be empty."""
     pieces = job.pieces(option)
     if None in pieces:
         return False
     for piece, single, side in zip(pieces, parts_probs[job.first_part(option):], sides):
         piece.scores = blend_pair(single, side)
-        piece.doubtful = False
+        piece.doubtful = doubtful
     decided[(s, c)] = pieces
     return True
 
@@ -489,16 +497,9 @@ def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]]
     recut = {id(job.component) for s, c, job, agreeing in recuts
              if _recut(s, c, job, agreeing, known[id(job.component)], parts_probs, decided)}
     for s, c, job, option in unread_whole:
-        if not _sure_of_both(known[id(job.component)]):
-            continue
-        sides = known[id(job.component)][0]
-        pieces = job.pieces(option)
-        if None in pieces:
-            continue
-        decided[(s, c)] = pieces
-        for piece, single, side in zip(pieces, parts_probs[job.first_part(option):], sides):
-            piece.scores = blend_pair(single, side)
-            piece.doubtful = job.component.doubtful
+        reading = known[id(job.component)]
+        if _sure_of_both(reading):
+            _take_cut(s, c, job, option, reading[0], parts_probs, decided, job.component.doubtful)
     for doubt in doubts:
         if id(doubt.component) not in recut and doubt.settled(known[id(doubt.component)]):
             for piece in doubt.pieces:
