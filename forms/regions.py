@@ -44,6 +44,8 @@ OWN = 0.3  # x cell height: a piece at least this tall is (part of) a digit of i
 SPECK = 0.12  # x cell height: a cell's ink smaller than this both ways is a speck
 SLIVER = 0.08  # x cell height: ink this thin along a cell's edge is left of the printed line
 EDGE = 0.2  # x cell height: how near the top or bottom a flat sliver lies
+CROSS_SHARE = 0.2  # share of a component's ink over a neighbouring written cell for the cut to be tried
+LOOSE_MARGIN = 0.5  # log-probability loss of its cell's reading for which a loose nub is dropped
 NUB = 0.2  # x cell size: a piece this narrow (and under twice as tall) at a cell's side is not a digit
 
 
@@ -250,7 +252,8 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
     return rest, out
 
 
-def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | None = None) -> np.ndarray:
+def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | None = None,
+                loose: list[tuple[int, np.ndarray]] | None = None) -> np.ndarray:
     """``cell_of`` (the cell of each ink pixel, -1 none) without specks (smaller than SPECK x
     the cell height both ways) and slivers of printed lines along the cells' edges (flat pieces
     at the top or bottom, hairlines at the sides). A small piece at a cell's side ("nub") is the
@@ -283,6 +286,8 @@ def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | N
                 if side:
                     target = _across(cell_of, cells, index + side, crop, y, y + h, side)
                     if target < 0:
+                        if loose is not None:
+                            loose.append((index, labels == k))
                         continue
             out[labels == k] = target
     return out
@@ -346,13 +351,68 @@ def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: S
     return combos[int(np.argmax(values.reshape(len(combos), -1).sum(axis=1)))]
 
 
+def _settle_crossing(cell_of: np.ndarray, window: np.ndarray, x: int, y: int, spans: list[int], major: int,
+                     dividers: np.ndarray, pitch: float, score: Scorer) -> None:
+    """A component given whole to its ``major`` cell that also lies over neighbouring cells
+    holding digits of their own: cut it near the dividers instead (each part joining its
+    cell's other ink) when the cells, read whole, then read better. The count of digits is the
+    same either way (every cell in ``spans`` has ink), so the sums of the cells' values compare
+    fairly. ``cell_of`` is updated in place."""
+    cuts = _scored_cuts(window, [dividers[c] - x for c in spans[:-1]], pitch, score)
+    if cuts is None:
+        return
+    h, w = window.shape
+    region = cell_of[y:y + h, x:x + w]
+    options = []
+    for parts in ([window if c == major else np.zeros_like(window) for c in spans], cut_parts(window, cuts)):
+        trial = region.copy()
+        trial[window] = -1
+        for c, part in zip(spans, parts):
+            trial[part] = c
+        options.append(trial)
+    crops = []
+    for trial in options:
+        full = cell_of.copy()
+        full[y:y + h, x:x + w] = trial
+        crops.extend(tight_mask(full == c) for c in spans)
+    if not all(c.any() for c in crops):
+        return
+    values, _, _ = digit_values(score(batch_to_mnist(crops)), crops)
+    whole, cut = values.reshape(2, len(spans)).sum(axis=1)
+    if cut > whole:
+        region[...] = options[1]
+
+
+def _keep_loose(cell_of: np.ndarray, loose: list[tuple[int, np.ndarray]], score: Scorer) -> None:
+    """Give back to its cell each ``loose`` piece (cell, mask over the crop): a nub at the
+    cell's side that tidying took for the end of a neighbour's stroke, though no neighbour's ink
+    reaches it. It is more often a stroke of the cell's own digit parted from the rest by a pale
+    gap (the stem of a '6', without which the loop reads '0'), so it stays unless the cell then
+    reads as no digit or worse by LOOSE_MARGIN. A cell with no other ink does not take it."""
+    loose = [(cell, piece) for cell, piece in loose if (cell_of == cell).any()]
+    if not loose:
+        return
+    crops = []
+    for cell, piece in loose:
+        crops += [tight_mask(cell_of == cell), tight_mask((cell_of == cell) | piece)]
+    values, unread, _ = digit_values(score(batch_to_mnist(crops)), crops)
+    for i, (cell, piece) in enumerate(loose):
+        if values[2 * i + 1] > values[2 * i] - LOOSE_MARGIN and not unread[2 * i + 1]:
+            cell_of[piece] = cell
+
+
 def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> list[Component]:
     """One component per written cell of a comb, left to right. Each ink component goes whole
     to the cell holding most of it: a digit crossing a divider stays one digit. A component at
     least SPLIT_WIDTH cells wide with SPLIT_SHARE of its ink in a cell that has no ink of its
     own is digits touching across the divider: with ``score`` (the classifier), they are
     cut where the parts read best near the dividers (:func:`_scored_cuts`; up to three cells);
-    otherwise near each divider where ink is least."""
+    otherwise near each divider where ink is least. A component that is at least two cells
+    wide is cut so from FULL_SPLIT_SHARE of its ink in an empty cell (no one digit is that
+    wide). With ``score``, a component over CROSS_SHARE of a neighbouring cell that has a
+    digit of its own is cut too where the cells then read better (:func:`_settle_crossing`),
+    and a loose nub at a cell's side stays with it unless it spoils the reading
+    (:func:`_keep_loose`)."""
     crop, mask = ink.crop, ink.mask
     if not mask.any():
         return []
@@ -375,9 +435,16 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
     # In a comb meant to be full, a cell left empty beside a wide mark means two digits touch.
     share, wide = (FULL_SPLIT_SHARE, FULL_SPLIT_WIDTH) if region.full else (SPLIT_SHARE, SPLIT_WIDTH)
     cell_of = np.full(mask.shape, -1, np.int64)
+    crossing = []
     for k, x, y, w, h, area, profile, shares, major in found:
         window = labels[y:y + h, x:x + w] == k
-        minor = [c for c in range(len(cells)) if c != major and shares[c] >= share * area and own[c] == 0]
+        # No single digit is two cells wide: then a smaller share in an empty cell is a digit.
+        least = FULL_SPLIT_SHARE if w >= 2 * pitch else share
+        minor = [c for c in range(len(cells)) if c != major and shares[c] >= least * area and own[c] == 0]
+        if not minor and score is not None:
+            inked = [c for c in range(len(cells)) if c != major and shares[c] >= CROSS_SHARE * area]
+            if inked and len(inked) <= 2:
+                crossing.append((k, x, y, w, h, sorted([major] + inked), major))
         if minor and w >= wide * pitch:
             spans = sorted([major] + minor)
             cuts = None
@@ -391,7 +458,12 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
             cell_of[y:y + h, x:x + w][window] = np.broadcast_to(columns, window.shape)[window]
         else:
             cell_of[y:y + h, x:x + w][window] = major
-    cell_of = _tidy_cells(cell_of, cells, crop, region.frame.box if region.frame is not None else None)
+    for k, x, y, w, h, spans, major in crossing:
+        _settle_crossing(cell_of, labels[y:y + h, x:x + w] == k, x, y, spans, major, dividers, pitch, score)
+    loose: list[tuple[int, np.ndarray]] = []
+    cell_of = _tidy_cells(cell_of, cells, crop, region.frame.box if region.frame is not None else None, loose)
+    if score is not None:
+        _keep_loose(cell_of, loose, score)
     out = []
     for index, cell in enumerate(cells):
         piece = cell_of == index

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 
 from forms.boxes import Frame, comb_grid, find_frames
-from tests.test_segment_helpers import TemplateScorer
-from forms.regions import Region, comb_marks, from_frame, take_ink
+from tests.test_segment_helpers import TemplateScorer, glyph, paste
+from forms.regions import Region, _keep_loose, comb_marks, from_frame, take_ink
 from pipeline.results import Box
 
 
@@ -195,6 +195,49 @@ def test_comb_cut_chosen_by_the_classifier():
     first, second = comb_marks(region, taken, scorer)
     assert scorer.calls == 1  # every candidate cut in one batch
     assert 146 <= first.box.right <= 154 and 146 <= second.box.x <= 154
+
+
+def test_a_digit_running_into_a_written_neighbour_cell_is_cut_where_both_read_best():
+    # Seed 13's '22062019': a '0' broken in two, its left half joined to the neighbour's digit
+    # across the divider. The whole piece went to the neighbour's cell ('?') and the '0''s cell
+    # kept its right half alone ('?'): no empty cell said the piece held two digits.
+    lines, region, ink = four_cell_comb()
+    ink = ink.astype(bool)
+    paste(ink, glyph("2"), 121, 114)
+    zero = glyph("0")
+    zero[:, zero.shape[1] // 2: zero.shape[1] // 2 + 2] = False
+    paste(ink, zero, 155, 114)
+    ink[126:129, 140:158] = True  # the '2' runs on over the divider (x = 150) into the '0'
+    taken = comb_ink(lines, region, ink.astype(np.uint8))
+    scorer = TemplateScorer()
+    marks = comb_marks(region, taken, scorer)
+    assert scorer.read([m.mask for m in marks]) == "20"
+    assert marks[0].box.right <= 152 and marks[1].box.x >= 144  # cut near the divider
+    whole = comb_marks(region, taken)  # without the classifier it stays whole, as before
+    assert whole[0].box.right > 160
+
+
+def test_a_loose_stroke_at_a_cells_side_stays_unless_it_spoils_the_reading():
+    six = glyph("6")
+    body, stem = six.copy(), six.copy()
+    body[:9], stem[9:] = False, False  # the stem parted from the loop: the loop alone reads '0'
+    cell_of = np.full((40, 40), -1, np.int64)
+    paste(cell_of_mask := np.zeros((40, 40), bool), body, 5, 4)
+    cell_of[cell_of_mask] = 0
+    piece = paste(np.zeros((40, 40), bool), stem, 5, 4)
+    scorer = TemplateScorer()
+    assert scorer.read([cell_of_mask, cell_of_mask | piece]) == "06"
+    kept = cell_of.copy()
+    _keep_loose(kept, [(0, piece)], scorer)
+    assert (kept == 0).sum() == cell_of_mask.sum() + piece.sum()
+    bar = np.zeros((40, 40), bool)
+    bar[5:35, 32:38] = True  # a bar that makes the cell no digit goes
+    dropped = cell_of.copy()
+    _keep_loose(dropped, [(0, bar)], scorer)
+    assert (dropped == 0).sum() == cell_of_mask.sum()
+    lonely = np.full((40, 40), -1, np.int64)  # a cell with no other ink takes no nub
+    _keep_loose(lonely, [(0, piece)], scorer)
+    assert (lonely == -1).all()
 
 
 def test_no_regions_no_change():
