@@ -258,7 +258,8 @@ def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | N
     the cell height both ways) and slivers of printed lines along the cells' edges (flat pieces
     at the top or bottom, hairlines at the sides). A small piece at a cell's side ("nub") is the
     end of a stroke from the next cell, cut off by the divider it crossed along: it joins that
-    cell when its ink comes up to the divider there, else it goes. A piece reaching beyond the
+    cell when its ink comes up to the divider there, else it goes (listed in ``loose``, when
+    given, as (its cell, its mask) for :func:`_keep_loose` to judge). A piece reaching beyond the
     comb's ``outer`` edge (the frame's box) at its ends is no sliver of a printed line: it is the
     part of the first or last digit written out over the frame's side, and stays with it."""
     out = np.full(cell_of.shape, -1, np.int64)
