@@ -352,36 +352,29 @@ def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: S
     return combos[int(np.argmax(values.reshape(len(combos), -1).sum(axis=1)))]
 
 
-def _settle_crossing(cell_of: np.ndarray, window: np.ndarray, x: int, y: int, spans: list[int], major: int,
+def _settle_crossing(cell_of: np.ndarray, window: np.ndarray, x: int, y: int, spans: list[int],
                      dividers: np.ndarray, pitch: float, score: Scorer) -> None:
-    """A component given whole to its ``major`` cell that also lies over neighbouring cells
-    holding digits of their own: cut it near the dividers instead (each part joining its
-    cell's other ink) when the cells, read whole, then read better. The count of digits is the
-    same either way (every cell in ``spans`` has ink), so the sums of the cells' values compare
-    fairly. ``cell_of`` is updated in place."""
+    """A component ``window`` (at ``x``, ``y`` in the crop) given whole to one of the ``spans``
+    cells that also lies over the others, each holding a digit of its own: cut it near the
+    dividers instead (each part joining its cell's other ink) when the cells, read whole, then
+    read better. The count of digits is the same either way (every cell in ``spans`` has ink),
+    so the sums of the cells' values compare fairly. ``cell_of`` is updated in place."""
     cuts = _scored_cuts(window, [dividers[c] - x for c in spans[:-1]], pitch, score)
     if cuts is None:
         return
     h, w = window.shape
-    region = cell_of[y:y + h, x:x + w]
-    options = []
-    for parts in ([window if c == major else np.zeros_like(window) for c in spans], cut_parts(window, cuts)):
-        trial = region.copy()
-        trial[window] = -1
-        for c, part in zip(spans, parts):
-            trial[part] = c
-        options.append(trial)
-    crops = []
-    for trial in options:
-        full = cell_of.copy()
-        full[y:y + h, x:x + w] = trial
-        crops.extend(tight_mask(full == c) for c in spans)
+    cut = cell_of[y:y + h, x:x + w].copy()
+    for c, part in zip(spans, cut_parts(window, cuts)):
+        cut[part] = c
+    trial = cell_of.copy()
+    trial[y:y + h, x:x + w] = cut
+    crops = [tight_mask(cell_of == c) for c in spans] + [tight_mask(trial == c) for c in spans]
     if not all(c.any() for c in crops):
         return
     values, _, _ = digit_values(score(batch_to_mnist(crops)), crops)
-    whole, cut = values.reshape(2, len(spans)).sum(axis=1)
-    if cut > whole:
-        region[...] = options[1]
+    whole, split = values.reshape(2, len(spans)).sum(axis=1)
+    if split > whole:
+        cell_of[y:y + h, x:x + w] = cut
 
 
 def _keep_loose(cell_of: np.ndarray, loose: list[tuple[int, np.ndarray]], score: Scorer) -> None:
@@ -445,7 +438,7 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
         if not minor and score is not None:
             inked = [c for c in range(len(cells)) if c != major and shares[c] >= CROSS_SHARE * area]
             if inked and len(inked) <= 2:
-                crossing.append((k, x, y, w, h, sorted([major] + inked), major))
+                crossing.append((k, x, y, w, h, sorted([major] + inked)))
         if minor and w >= wide * pitch:
             spans = sorted([major] + minor)
             cuts = None
@@ -459,8 +452,8 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
             cell_of[y:y + h, x:x + w][window] = np.broadcast_to(columns, window.shape)[window]
         else:
             cell_of[y:y + h, x:x + w][window] = major
-    for k, x, y, w, h, spans, major in crossing:
-        _settle_crossing(cell_of, labels[y:y + h, x:x + w] == k, x, y, spans, major, dividers, pitch, score)
+    for k, x, y, w, h, spans in crossing:
+        _settle_crossing(cell_of, labels[y:y + h, x:x + w] == k, x, y, spans, dividers, pitch, score)
     loose: list[tuple[int, np.ndarray]] = []
     cell_of = _tidy_cells(cell_of, cells, crop, region.frame.box if region.frame is not None else None, loose)
     if score is not None:
