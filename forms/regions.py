@@ -47,6 +47,8 @@ EDGE = 0.2  # x cell height: how near the top or bottom a flat sliver lies
 CROSS_SHARE = 0.2  # share of a component's ink over a neighbouring written cell for the cut to be tried
 LOOSE_MARGIN = 0.5  # log-probability loss of its cell's reading for which a loose nub is dropped
 NUB = 0.2  # x cell size: a piece this narrow (and under twice as tall) at a cell's side is not a digit
+OVERLAP = 0.7  # x the print's grey level: a line pixel this much darker has pen ink over the print
+OVERLAP_RUN = 3  # px along a line: a darker run this long is a stroke lying on it, not noise
 
 
 @dataclass
@@ -106,7 +108,7 @@ def _grow(dark: np.ndarray, lo: int, hi: int, along: slice, vertical: bool, shar
     return lo, hi
 
 
-def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
+def strip_frame(dark: np.ndarray, frame: Frame, crop: Box, gray: np.ndarray | None = None) -> np.ndarray:
     """``dark`` (ink and line pixels over ``crop``) without ``frame``'s printed lines, except
     where a pen stroke crosses them: stroke ink touching the line on both sides (above and below
     a horizontal line, left and right of an upright one) in the same place. The frame's geometry
@@ -115,7 +117,11 @@ def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
     its band go (:func:`forms.frame_lines.line_core`): the ink of a stroke beyond them stays
     (the end of a '1' touching the box's top and bottom, a '7' bar lying on its top line, with
     the line's pixels under the bar), or the digit loses it and what is left reads as another
-    digit or is dropped as a sliver."""
+    digit or is dropped as a sliver.
+
+    With ``gray`` (the grey page over ``crop``, uint8), line pixels markedly darker than the
+    frame's print (:func:`_overlap`) are a pen stroke lying on the line, ink over ink, and stay:
+    the side of a '0' written on a divider."""
     band = LINE_BAND
     height, width = dark.shape
     limit = max(3, frame.inner.y - frame.box.y)
@@ -162,7 +168,28 @@ def strip_frame(dark: np.ndarray, frame: Frame, crop: Box) -> np.ndarray:
         before = strokes[max(0, y0 - TOUCH):y0, left:right].any(axis=0)
         after = strokes[y1:y1 + TOUCH, left:right].any(axis=0)
         keep[y0:y1, np.flatnonzero(_near(before) & _near(after)) + left] = True
+    if gray is not None:
+        keep |= _overlap(gray, lines, [(top, bottom, x0, x1) for x0, x1 in uprights])
     return strokes | (lines & keep)
+
+
+def _overlap(gray: np.ndarray, lines: np.ndarray, uprights: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Pixels of the ``uprights`` (rows y0:y1, columns x0:x1 of ``lines``) where pen ink lies over
+    the print: ink over ink is darker than either, so a pixel under OVERLAP x the print's own
+    grey level, in a run of OVERLAP_RUN px along the line. The print's level is the median, over
+    all the frame's uprights, of the darkest line pixel across each row (mostly bare print: a
+    digit lies along a part of a divider at most). Print as dark as the pen shows nothing."""
+    out = np.zeros(lines.shape, bool)
+    spans = [(slice(y0, y1), slice(x0, x1)) for y0, y1, x0, x1 in uprights if y1 - y0 >= OVERLAP_RUN and x1 > x0]
+    darkest = np.concatenate([np.where(lines[s], gray[s], 255).min(axis=1) for s in spans]) if spans else np.zeros(0)
+    darkest = darkest[darkest < 255]
+    if darkest.size == 0:
+        return out
+    level = float(np.median(darkest))
+    for s in spans:
+        under = ((gray[s] < OVERLAP * level) & lines[s]).view(np.uint8)
+        out[s] = cv2.morphologyEx(under, cv2.MORPH_OPEN, np.ones((OVERLAP_RUN, 1), np.uint8)) > 0
+    return out
 
 
 def _edge(dark: np.ndarray, row: int, span: slice) -> np.ndarray:
@@ -192,7 +219,8 @@ class RegionInk:
     mask: np.ndarray
 
 
-def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list[Box]) -> RegionInk:
+def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list[Box],
+                gray: np.ndarray | None = None) -> RegionInk:
     """A frame's ink: ink and line pixels around it, its printed lines stripped (strokes crossing
     them kept, so a digit written across the frame is whole again), the pieces whose centre of
     mass lies in the frame, and the digit-sized pieces touching it from outside (unless their
@@ -204,7 +232,7 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list
     if crop.w == 0 or crop.h == 0:
         return RegionInk(crop, np.zeros((crop.h, crop.w), bool))
     window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
-    clean = strip_frame(ink[window] | lines[window], region.frame, crop)
+    clean = strip_frame(ink[window] | lines[window], region.frame, crop, None if gray is None else gray[window])
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
     cx, cy = centroids[1:, 0] + crop.x, centroids[1:, 1] + crop.y
     inside = (cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)
@@ -219,10 +247,12 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list
     return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool))
 
 
-def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple[np.ndarray, list[RegionInk]]:
+def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region],
+             gray: np.ndarray | None = None) -> tuple[np.ndarray, list[RegionInk]]:
     """(the page's ink without the regions' ink, each region's ink). ``ink`` and ``lines`` are
-    the preprocessed bool masks (deskewed page pixels). Unframed regions (template fields on a
-    line or in free space) take the ink components whose centre of mass they hold."""
+    the preprocessed bool masks (deskewed page pixels); ``gray``, the deskewed grey page, shows
+    where a stroke lies on a frame's line (:func:`strip_frame`). Unframed regions (template
+    fields on a line or in free space) take the ink components whose centre of mass they hold."""
     if not regions:
         return ink, []
     height, width = ink.shape
@@ -231,7 +261,7 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region]) -> tuple
     owner, labels, stats = None, None, None
     for i, region in enumerate(regions):
         if region.frame is not None:
-            taken = _framed_ink(ink, lines, region, [r.box for r in regions if r is not region])
+            taken = _framed_ink(ink, lines, region, [r.box for r in regions if r is not region], gray)
         else:
             if owner is None:
                 n, labels, stats, centroids = cv2.connectedComponentsWithStats(

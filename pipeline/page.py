@@ -50,7 +50,7 @@ def read_page(image: np.ndarray, classifier: Classifier, options: ReadOptions = 
     threshold = classifier.threshold if options.threshold is None else options.threshold
     # Boxed fields and template fields are read region by region; the rest of the page as before.
     plan = plan_page(prep.gray, prep.lines, page, options.template, options.cheque, options.boxes, prep.ink)
-    rest, inks = take_ink(prep.ink, prep.lines, plan.regions)
+    rest, inks = take_ink(prep.ink, prep.lines, plan.regions, prep.gray)
     pairs = getattr(classifier, "pairs", None)
     candidates, in_regions = segment(rest, plan.regions, inks, classifier.predict,
                                      pairs.predict if pairs is not None else None)

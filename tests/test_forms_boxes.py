@@ -249,6 +249,26 @@ def test_no_regions_no_change():
     assert taken.mask.size == 0 and rest.all()
 
 
+def test_a_stroke_lying_on_a_divider_stays_where_the_grey_page_shows_ink_over_print():
+    lines, region, pen = four_cell_comb()
+    cv2.ellipse(pen, (166, 130), (15, 20), 0, 0, 360, 1, 3)  # a '0' whose left side lies on the divider at x = 150
+    printed, written = lines > 0, pen > 0
+    gray = np.full(lines.shape, 250, np.uint8)
+    gray[printed], gray[written] = 70, 50
+    gray[printed & written] = 14  # ink over print is darker than either
+    ink = written & ~printed  # line removal took the side with the divider
+    found = {}
+    for name, page in (("mask only", None), ("grey", gray)):
+        _, (taken,) = take_ink(ink, printed, [region], page)
+        c = taken.crop
+        found[name] = taken.mask[:, 150 - c.x: 152 - c.x].any(axis=1).sum(), taken.mask[:, 200 - c.x: 202 - c.x].any()
+        (mark,) = comb_marks(region, taken)
+        found[name] += (mark.box.x,)
+    assert found["mask only"] == (0, False, 152)  # the side is lost with the divider
+    on_divider, bare_divider, left = found["grey"]
+    assert on_divider >= 20 and not bare_divider and left <= 150  # the side stays, bare print still goes
+
+
 def test_line_pieces_left_in_the_ink_are_stripped():
     printed = canvas()
     comb(printed, 100, 100, 50, 60, 4)
