@@ -269,6 +269,16 @@ def test_a_stroke_lying_on_a_divider_stays_where_the_grey_page_shows_ink_over_pr
     assert on_divider >= 20 and not bare_divider and left <= 150  # the side stays, bare print still goes
 
 
+def test_print_a_little_darker_in_places_is_not_taken_for_ink_over_it():
+    lines, region, _ = four_cell_comb()
+    printed = lines > 0
+    rows = np.arange(lines.shape[0], dtype=np.float32)[:, None]
+    # print from 80 down to 60 along the dividers (uneven toner or light), no pen anywhere
+    gray = np.where(printed, 80 - 20 * (rows - 100) / 60, 250).clip(0, 255).astype(np.uint8)
+    _, (taken,) = take_ink(np.zeros(lines.shape, bool), printed, [region], gray)
+    assert not taken.mask.any()
+
+
 def test_line_pieces_left_in_the_ink_are_stripped():
     printed = canvas()
     comb(printed, 100, 100, 50, 60, 4)
