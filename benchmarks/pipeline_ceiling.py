@@ -59,7 +59,7 @@ def page_digits(folder: Path, results: Path, clean: np.ndarray) -> pd.DataFrame:
     rows = []
     for m in match(found, read_table(folder / "truth.csv")).itertuples():
         ids = indices.get((m.file, int(m.page), str(m.truth)))
-        if m.found_row is None or pd.isna(m.found_row) or ids is None:
+        if pd.isna(m.found_row) or ids is None:
             continue
         hit = found.loc[m.found_row]
         read = by_string.get((hit["file"], hit["page"], hit["string_id"]), [])

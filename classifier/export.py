@@ -11,10 +11,11 @@ FORMATS = {
     True: "LiteRT flatbuffer, int8 weights with float32 activations (dynamic-range quantization)",
     False: "LiteRT flatbuffer, float32",
 }
+RELEASE_QUANTIZED = True  # what `train` and `train-pairs` write: the file's format and its card say the same
 
 
 def to_tflite(model: keras.Model, path: Path, input_shape: tuple[int, int] = (28, 28),
-              quantize: bool = True) -> Path:
+              quantize: bool = RELEASE_QUANTIZED) -> Path:
     """Write ``model`` (logits out, inference mode) as LiteRT to ``path``; the batch dimension
     stays dynamic so the runtime can resize it. ``input_shape``: one image's (height, width).
     ``quantize``: int8 weights, float32 inputs, outputs and activations (the converter's

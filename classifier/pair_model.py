@@ -140,7 +140,7 @@ def train_pairs(options: PairOptions) -> dict:
     import keras
 
     from classifier.calibration import fit_temperature
-    from classifier.export import FORMATS, to_tflite
+    from classifier.export import FORMATS, RELEASE_QUANTIZED, to_tflite
 
     started = time.time()
     images, labels = load_mnist(options.mnist, "train")
@@ -165,9 +165,10 @@ def train_pairs(options: PairOptions) -> dict:
     two_logits = np.stack([np.zeros(len(vy)), val_logits[:, 20]], axis=1)
     two_temperature = fit_temperature(two_logits, vy[:, 2])
     options.out.mkdir(parents=True, exist_ok=True)
-    path = to_tflite(model, options.out / PAIR_MODEL_FILE, PAIR_SHAPE)
+    path = to_tflite(model, options.out / PAIR_MODEL_FILE, PAIR_SHAPE, quantize=RELEASE_QUANTIZED)
     card = {
-        "model": PAIR_MODEL_FILE, "sha256": sha256sum(path), "format": FORMATS[True], "input_shape": list(PAIR_SHAPE),
+        "model": PAIR_MODEL_FILE, "sha256": sha256sum(path), "format": FORMATS[RELEASE_QUANTIZED],
+        "input_shape": list(PAIR_SHAPE),
         "outputs": "logits: left digit 0-9, right digit 0-9, then one logit for two digits rather than one",
         "temperature": temperature, "two_temperature": two_temperature,
         "command": shlex.join(["python", *sys.argv]),

@@ -14,7 +14,7 @@ from classifier import reports
 from classifier.calibration import choose_threshold, error_reject_curve, expected_calibration_error, fit_temperature, softmax
 from classifier.datasets import load_mnist, mnist_checksums
 from classifier.evaluate import LABELS, evaluate_all
-from classifier.export import FORMATS, to_tflite
+from classifier.export import FORMATS, RELEASE_QUANTIZED, to_tflite
 from classifier.fit import TrainData
 from classifier.runtime import CARD_FILE, MODEL_FILE, DigitClassifier, sha256sum
 
@@ -118,7 +118,7 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
     # Shipped beside the LiteRT file so ``train --corrections`` can fine-tune it.
     _atomic_write(out / KERAS_FILE, model.save)
     model_path = out / MODEL_FILE
-    _atomic_write(model_path, lambda p: to_tflite(model, p))
+    _atomic_write(model_path, lambda p: to_tflite(model, p, quantize=RELEASE_QUANTIZED))
     members = training.get("ensemble", 1)
     arch = training.get("options", {}).get("arch", options.arch)
     card = {
@@ -127,7 +127,7 @@ def finish(options, data: TrainData, model: keras.Model, training: dict, report:
         "keras_file": KERAS_FILE,
         "keras_sha256": sha256sum(out / KERAS_FILE),
         "size_bytes": model_path.stat().st_size,
-        "format": f"{FORMATS[True]}; input 'image' (N, 28, 28) float32 in [0, 1] "
+        "format": f"{FORMATS[RELEASE_QUANTIZED]}; input 'image' (N, 28, 28) float32 in [0, 1] "
                   "ink-bright (segmentation.normalize.to_mnist); output logits (N, 11)",
         "labels": list(LABELS),
         "output": "logits",
