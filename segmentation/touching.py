@@ -28,7 +28,8 @@ have kept it whole, only when the pair reader is as sure of both. The pair reade
 (two digits or one) settles close calls: a narrow mark read whole as a digit, but not surely, is
 cut in two when the head is sure it holds two ('71' written as tight as one digit, TIGHT_SURE),
 and a close call between one digit and two is no longer doubtful when the head is sure either
-way (TWO_SURE, ONE_SURE).
+way (TWO_SURE, ONE_SURE): a cut in two is undone when the head is sure of one digit and the whole
+reads one (a '4' with a long bar, two digits wide, cut '41').
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
@@ -416,6 +417,8 @@ class _Doubt:
     rivals: list[int]
     pieces: list[Component]
     probs: np.ndarray | None = None  # the classifier's on a chosen cut in two's parts
+    key: tuple[int, int] = (-1, -1)  # (string, component) of the choice in ``decided``
+    whole_digit: bool = False        # the whole was read as a digit (not as no digit)
 
     def settled(self, reading: PairReading) -> bool:
         """Whether the pair reader settles it: sure of one digit where the whole was chosen,
@@ -430,6 +433,12 @@ class _Doubt:
         cuts = all(r == 0 for r in self.rivals) or all(
             np.argmax(single[:10]) == np.argmax(side) for single, side in zip(self.probs, sides))
         return whole and cuts
+
+    def undone(self, reading: PairReading) -> bool:
+        """Whether the pair reader undoes a cut in two the whole came close to: it is sure the
+        mark holds one digit (ONE_SURE) and the whole reads one ('4' with a long bar cut '41')."""
+        return (self.choice != 0 and len(self.pieces) == 2 and 0 in self.rivals and self.whole_digit
+                and reading[1] <= ONE_SURE)
 
 
 def _agreeing_cuts(values: list[float], readings: list[tuple[int, ...]], counts: list[int], choice: int
@@ -501,7 +510,11 @@ def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]]
         if _sure_of_both(reading):
             _take_cut(s, c, job, option, reading[0], parts_probs, decided, job.component.doubtful)
     for doubt in doubts:
-        if id(doubt.component) not in recut and doubt.settled(known[id(doubt.component)]):
+        if id(doubt.component) in recut:
+            continue
+        if doubt.undone(known[id(doubt.component)]):
+            decided.pop(doubt.key, None)
+        elif doubt.settled(known[id(doubt.component)]):
             for piece in doubt.pieces:
                 piece.doubtful = False
 
@@ -630,7 +643,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             for piece in marks:
                 piece.doubtful = bool(rivals)
             if rivals and pairs is not None:
-                doubts.append(_Doubt(comp, choice, rivals, marks, probs))
+                doubts.append(_Doubt(comp, choice, rivals, marks, probs, (s, c), not no_digit))
         if cut_in_two or unread_whole or doubts or unconfirmed:
             _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided, unconfirmed, recuts)
     out = []

@@ -340,3 +340,34 @@ def test_a_close_cut_the_pair_reader_agrees_with_replaces_the_chosen_cut(sides, 
     assert [p.box.x for p in pieces] == ([102, 114] if recut else [102, 108])
     if recut:
         assert [int(np.argmax(p.scores)) for p in pieces] == [4, 7] and not any(p.doubtful for p in pieces)
+
+
+@pytest.mark.parametrize("whole_reads, two, pieces", [("4", 0.01, 1), ("4", 0.5, 2), ("?", 0.01, 2)])
+def test_a_close_cut_is_undone_where_the_pair_reader_is_sure_of_one_digit(monkeypatch, whole_reads, two, pieces):
+    # A '4' with a long bar, as wide as two digits, reads '4' whole and '4' '1' cut, the cut
+    # winning by a little on the width prior: a pair reader sure it holds one digit undoes the
+    # cut; one unsure of it, or a whole read as no digit, leaves it cut (and in doubt).
+    templates = TemplateScorer()
+
+    def reader(crops):
+        probs = templates(crops)
+        for k, crop in enumerate(crops):
+            ys, xs = np.nonzero(crop > 0.3)
+            if (xs.max() - xs.min() + 1) > 0.9 * (ys.max() - ys.min() + 1):  # the whole, wide
+                probs[k] = 0.001
+                probs[k, 4 if whole_reads == "4" else 10] = 0.99
+        return probs
+
+    def pairs(images):
+        return np.full((len(images), 2, 10), 0.1, np.float32), np.full(len(images), two, np.float32)
+
+    monkeypatch.setattr(touching_module, "DOUBT_MARGIN", 1e9)  # the whole is a close rival
+    mask, _ = touching("0", "8", overlap=1)
+    ink = page_with(mask)
+    assert [len(s) for s in segment_page(ink, reader)] == [2]  # the cut wins without a pair reader
+    (string,) = segment_page(ink, reader, pairs=pairs)
+    assert len(string) == pieces
+    assert all(c.doubtful for c in string) == (pieces == 2)
+    if pieces == 1:
+        assert int(np.argmax(string[0].scores)) == 4
+    assert_partition(ink, [string])
