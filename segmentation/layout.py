@@ -19,8 +19,8 @@ from .normalize import batch_to_mnist, batch_to_pair
 from .patterns import plausible
 from .rejoin import MAX_UNION_HEIGHT, union
 from .separators import shape
-from .touching import (PairScorer, Scorer, both_sides, crop_part, cut_parts, cuts_at, digit_values, digit_width,
-                       tight_mask)
+from .touching import (REPAIR_SURE, PairScorer, Scorer, both_sides, crop_part, cut_parts, cuts_at, digit_values,
+                       digit_width, tight_mask)
 
 JOIN_SURE = 0.5         # top-digit probability a join needs
 JOIN_WIDTH = 3.0        # union width / expected digit width at most (a wide '0' broken into a '6'
@@ -29,7 +29,6 @@ SPLIT_SURE = 0.5        # the pair reader's confidence in both digits (product) 
 SPLIT_TWO = 0.5         # ... and its probability that the mark holds two digits
 MIN_HEIGHT = 0.6        # mark height / line height: only a digit-sized mark may hold two
 MIN_SPLIT_WIDTH = 4     # px: a narrower mark is no two digits, whatever a reader says
-REPAIR_SURE = 0.95      # a join's top-digit probability, or a split's both-digits one, from which it is no doubt
 
 
 def misfits(strings: list[list[Component]], heights: list[float]) -> Iterator[tuple[int, str, float]]:

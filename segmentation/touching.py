@@ -29,7 +29,9 @@ have kept it whole, only when the pair reader is as sure of both. The pair reade
 cut in two when the head is sure it holds two ('71' written as tight as one digit, TIGHT_SURE),
 and a close call between one digit and two is no longer doubtful when the head is sure either
 way (TWO_SURE, ONE_SURE): a cut in two is undone when the head is sure of one digit and the whole
-reads one (a '4' with a long bar, two digits wide, cut '41').
+reads one (a '4' with a long bar, two digits wide, cut '41'). A part of a cut in two read as no digit, beside one
+read as a digit, is cut again where the pair reader and the classifier read the same two digits
+in it ('391' cut '3' | '91', too narrow for three parts to be tried).
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
@@ -78,6 +80,7 @@ NARROW_SURE = 0.99   # a narrow mark read whole as a digit at least this surely 
 TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts such a narrow mark in two
 TWO_SURE = 0.95      # ... that settles a close call between one digit and two for two (ONE_SURE: for one)
 ONE_SURE = 0.05
+REPAIR_SURE = 0.95   # a repair's confidence (a join's top digit, a pair reader's both digits) from which it is no doubt
 AGREE_MARGIN = 3.0   # log-probability by which a cut in two reading the pair reader's sure digits may trail the best cut
 # How much wider than a typical digit each class is written (median width/height of MNIST training
 # digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
@@ -519,6 +522,54 @@ def _apply_pairs(cut_in_two: list[tuple[Component, list[Component], np.ndarray]]
                 piece.doubtful = False
 
 
+def _resplit_unread(decided: dict[tuple[int, int], list[Component]], score: Scorer, pairs: PairScorer,
+                    stroke: float) -> None:
+    """Cut again the part of a cut in two that is read as no digit beside one read as a digit
+    and is at least PAIR_ASPECT as wide as tall ('3' | '91' of '391', too narrow for three parts
+    to be tried): at its best cut in two, where the pair reader is sure of two digits (TWO_SURE,
+    PAIR_SURE) and the classifier reads the same two in the new parts. The parts take the pair
+    reader's probabilities, in doubt under REPAIR_SURE. A printed corner mark cut in two (both
+    parts no digit) is left alone. One pair reader and one score call, only when such parts exist."""
+    def unread(piece: Component) -> bool:
+        return piece.scores is None or int(np.argmax(piece.scores)) >= 10
+
+    found = [(key, k, piece) for key, pieces in decided.items() if len(pieces) == 2
+             for k, piece in enumerate(pieces)
+             if unread(piece) and not unread(pieces[1 - k]) and piece.box.w >= PAIR_ASPECT * piece.box.h]
+    if not found:
+        return
+    known: dict[int, PairReading] = {}
+    _read_pairs([piece for _, _, piece in found], pairs, known)
+    jobs, crops = [], []
+    for key, k, piece in found:
+        if known[id(piece)][1] < TWO_SURE or not _sure_of_both(known[id(piece)]):
+            continue
+        options = segmentations(piece.mask, stroke, False)
+        start = len(crops)
+        for cuts in options:
+            crops.extend(tight_mask(p) for p in cut_parts(piece.mask, cuts))
+        if options:
+            jobs.append((key, k, _Job(piece, [[]] + options, start, [2] * len(options), 2.0)))
+    if not crops:
+        return
+    probs = np.asarray(score(batch_to_mnist(crops)))
+    values = digit_values(probs, crops)[0]
+    for key, k, job in sorted(jobs, key=lambda j: -j[1]):  # right part first: indices stay valid
+        mask = job.component.mask
+        best = max(range(1, len(job.options)), key=lambda o: values[job.first_part(o):][:2].sum()
+                   - CROSS_COST * max(0, strokes_crossed(mask, job.options[o][0]) - 1))
+        sides = known[id(job.component)][0]
+        parts = job.pieces(best)
+        if None in parts or not np.array_equal(probs[job.first_part(best):][:2].argmax(axis=1),
+                                               sides.argmax(axis=1)):
+            continue  # the two readers must read the same two digits
+        for part, side in zip(parts, sides):
+            part.scores = np.append(side, 0.0).astype(np.float32)  # ten digits, then '?'
+            part.doubtful = both_sides(sides) < REPAIR_SURE
+        pieces = decided[key]
+        decided[key] = pieces[:k] + parts + pieces[k + 1:]
+
+
 def split_touching(strings: list[list[Component]], heights: list[float], stroke: float,
                    score: Scorer | None, min_height: float = 0.0,
                    pairs: PairScorer | None = None) -> list[list[Component]]:
@@ -528,12 +579,14 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     Strings whose line is under ``min_height`` px (small print beside the handwriting) are left
     alone. ``score`` is called at most twice per page: once on the wide components (and those
     that may be a pair with a '1', see :func:`maybe_pair`) whole, then once on the candidate
-    parts of those a split could still beat. A split's value is at most
+    parts of those a split could still beat (and, with ``pairs``, once more on the cuts of parts
+    read as no digit that the pair reader reads as two: :func:`_resplit_unread`). A split's value is at most
     its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
     by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
     ``pairs`` (optional) reads whole, at most twice per page, the narrow marks read as a digit
     but not surely (TIGHT_SURE), then the components cut in two, those read whole as no digit
-    that no cut beat, and those whose reading was a close call (see :func:`_apply_pairs`).
+    that no cut beat, and those whose reading was a close call (see :func:`_apply_pairs`), and
+    once more the cut parts read as no digit (:func:`_resplit_unread`).
     """
     decided: dict[tuple[int, int], list[Component]] = {}
     wide: list[tuple[int, int, Component, float]] = []
@@ -646,6 +699,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 doubts.append(_Doubt(comp, choice, rivals, marks, probs, (s, c), not no_digit))
         if cut_in_two or unread_whole or doubts or unconfirmed:
             _apply_pairs(cut_in_two, unread_whole, doubts, pairs, known, parts_probs, decided, unconfirmed, recuts)
+        if pairs is not None:
+            _resplit_unread(decided, score, pairs, stroke)
     out = []
     for s, string in enumerate(strings):
         row = []

@@ -371,3 +371,46 @@ def test_a_close_cut_is_undone_where_the_pair_reader_is_sure_of_one_digit(monkey
     if pieces == 1:
         assert int(np.argmax(string[0].scores)) == 4
     assert_partition(ink, [string])
+
+
+@pytest.mark.parametrize("sibling, pair_reads, parts", [("7", "91", 3), ("7", "97", 2), ("?", "91", 2)])
+def test_a_cut_part_read_as_no_digit_is_cut_again_where_both_readers_read_two(sibling, pair_reads, parts):
+    # '3' | '91': a mark cut in two whose right part still holds two digits, read as no digit.
+    # Cut again where the pair reader is sure of two digits and the classifier reads the same
+    # ones in the new parts; not where they disagree, nor where no part of the cut reads a digit
+    # (a printed corner mark cut in two is no pair of '1's).
+    from pipeline.results import Box
+    from segmentation.marks import Component
+    from segmentation.touching import _resplit_unread
+
+    def scored(mask: np.ndarray, x: int, label: int) -> Component:
+        comp = Component(Box(x, 0, mask.shape[1], mask.shape[0]), mask)
+        comp.scores = np.full(11, 0.001, np.float32)
+        comp.scores[label] = 0.99
+        return comp
+
+    ring_part, bar = ring(22, 44), np.ones((44, 5), bool)
+    pair = np.zeros((44, 32), bool)
+    paste(pair, ring_part, 0, 0)
+    paste(pair, bar, 25, 0)
+    pair[20:23, 20:26] = True  # a bridge: one component
+    left = scored(ring(22, 44), 100, 7 if sibling == "7" else 10)
+    right = scored(pair, 124, 10)
+    decided = {(0, 0): [left, right]}
+
+    def reader(crops):  # a ring is a '9', a bar a '1', anything wider '?'
+        probs = shape_reader(crops)
+        probs[:, 9], probs[:, 0] = probs[:, 0], 0.001
+        return probs
+
+    def pairs(images):
+        sides = np.full((len(images), 2, 10), 0.001, np.float32)
+        sides[:, 0, int(pair_reads[0])] = sides[:, 1, int(pair_reads[1])] = 0.99
+        return sides, np.ones(len(images), np.float32)
+
+    _resplit_unread(decided, reader, pairs, stroke=4.0)
+    pieces = decided[(0, 0)]
+    assert len(pieces) == parts
+    if parts == 3:
+        assert [int(np.argmax(p.scores)) for p in pieces[1:]] == [9, 1]
+        assert pieces[1].box.x == 124 and sum(int(p.mask.sum()) for p in pieces[1:]) == int(pair.sum())
