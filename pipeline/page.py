@@ -120,8 +120,10 @@ def _probabilities(classifier: Classifier, marks: list[Component]) -> np.ndarray
 def _check_slashes(strings: list[list[Component]], marks: list[Component], probabilities: np.ndarray,
                    labels: tuple[str, ...]) -> None:
     """Turn the '/' of each string whose reading is no possible date back into digits. A lone '/'
-    that makes a possible one ('2/02', '3/2024') is kept but its neighbours are marked doubtful:
-    such short dates are rare, and a leaning '1' ('2102') reads the same."""
+    between three digits in all ('2/02', '06/4': a day and month, neither written in full) is a
+    leaning '1' too ('2102', '0614'), marked doubtful: such dates are rarer than four-digit numbers.
+    A lone '/' of a longer possible date ('3/2024', '12/05') is kept but its neighbours are marked
+    doubtful: a leaning '1' ('312024') reads the same."""
     label = {id(c): labels[int(np.argmax(p))] for c, p in zip(marks, probabilities)}
     for string in strings:
         slashes = [c for c in string if c.separator == "/"]
@@ -131,6 +133,8 @@ def _check_slashes(strings: list[list[Component]], marks: list[Component], proba
         if not possible_date(text):
             for c in slashes:
                 c.separator = None
+        elif len(slashes) == 1 and len(text) == 4:  # three digits around it
+            slashes[0].separator, slashes[0].doubtful = None, True
         elif len(slashes) == 1:
             at = next(k for k, c in enumerate(string) if c.separator == "/")
             for c in string[max(0, at - 1): at] + string[at + 1: at + 2]:

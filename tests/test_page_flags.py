@@ -181,13 +181,23 @@ def test_slashes_of_no_possible_date_are_digits_again():
     assert marks[2].separator is None and not any(c.doubtful for c in marks)
 
 
+def test_a_lone_slash_between_three_digits_is_a_doubtful_one():
+    # '2/02' is a possible day and month, but such short dates are rarer than '2102' written
+    # with a leaning '1': read the digit, for review.
+    for text in ("2/02", "06/4", "10/1"):
+        marks, read, probs = _marks(text)
+        _check_slashes([marks], read, probs, LABELS)
+        assert [c.separator for c in marks] == [None] * 4
+        assert [c.doubtful for c in marks] == [ch == "/" for ch in text]
+
+
 def test_a_lone_slash_is_kept_but_its_neighbours_are_doubtful():
-    # '2/02' is a possible day and month, but such short dates are rare and '2102' with a leaning
-    # '1' reads the same: review it.
-    marks, read, probs = _marks("2/02")
+    # '12/05' (a day and month, or a card's expiry) and '3/2024' are written in full: keep the
+    # '/', but '12105' with a leaning '1' reads the same: review it.
+    marks, read, probs = _marks("12/05")
     _check_slashes([marks], read, probs, LABELS)
-    assert marks[1].separator == "/"
-    assert [c.doubtful for c in marks] == [True, False, True, False]
+    assert marks[2].separator == "/"
+    assert [c.doubtful for c in marks] == [False, True, False, True, False]
     marks, read, probs = _marks("19/08/1965")  # a whole date: nothing doubtful
     _check_slashes([marks], read, probs, LABELS)
     assert [c.separator for c in marks].count("/") == 2 and not any(c.doubtful for c in marks)
