@@ -28,10 +28,11 @@ have kept it whole, only when the pair reader is as sure of both. The pair reade
 (two digits or one) settles close calls: a narrow mark read whole as a digit, but not surely, is
 cut in two when the head is sure it holds two ('71' written as tight as one digit, TIGHT_SURE),
 and a close call between one digit and two is no longer doubtful when the head is sure either
-way (TWO_SURE, ONE_SURE): a cut in two is undone when the head is sure of one digit and the whole
-reads one (a '4' with a long bar, two digits wide, cut '41'). A part of a cut in two read as no digit, beside one
-read as a digit, is cut again where the pair reader and the classifier read the same two digits
-in it ('391' cut '3' | '91', too narrow for three parts to be tried).
+way (TWO_SURE, ONE_SURE), and a close cut in two is undone when the head finds one digit far
+likelier (UNDO_ONE) and the whole reads one (a '4' with a long bar, two digits wide, cut '41').
+A part of a cut in two read as no digit, beside one read as a digit, is cut again where the pair
+reader and the classifier read the same two digits in it ('391' cut '3' | '91', too narrow for
+three parts to be tried).
 
 A cut is an int array ``c`` of one column per row of the component's mask: pixel (y, x) lies
 left of the cut when ``x < c[y]``.
@@ -80,6 +81,7 @@ NARROW_SURE = 0.99   # a narrow mark read whole as a digit at least this surely 
 TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts such a narrow mark in two
 TWO_SURE = 0.95      # ... that settles a close call between one digit and two for two (ONE_SURE: for one)
 ONE_SURE = 0.05
+UNDO_ONE = 0.3       # ... at most which a close cut in two of a mark read whole as a digit is undone
 REPAIR_SURE = 0.95   # a repair's confidence (a join's top digit, a pair reader's both digits) from which it is no doubt
 AGREE_MARGIN = 3.0   # log-probability by which a cut in two reading the pair reader's sure digits may trail the best cut
 # How much wider than a typical digit each class is written (median width/height of MNIST training
@@ -438,10 +440,10 @@ class _Doubt:
         return whole and cuts
 
     def undone(self, reading: PairReading) -> bool:
-        """Whether the pair reader undoes a cut in two the whole came close to: it is sure the
-        mark holds one digit (ONE_SURE) and the whole reads one ('4' with a long bar cut '41')."""
+        """Whether the pair reader undoes a cut in two the whole came close to: it finds one digit
+        far likelier than two (UNDO_ONE) and the whole reads one ('4' with a long bar cut '41')."""
         return (self.choice != 0 and len(self.pieces) == 2 and 0 in self.rivals and self.whole_digit
-                and reading[1] <= ONE_SURE)
+                and reading[1] <= UNDO_ONE)
 
 
 def _agreeing_cuts(values: list[float], readings: list[tuple[int, ...]], counts: list[int], choice: int

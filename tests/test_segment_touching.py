@@ -342,7 +342,7 @@ def test_a_close_cut_the_pair_reader_agrees_with_replaces_the_chosen_cut(sides, 
         assert [int(np.argmax(p.scores)) for p in pieces] == [4, 7] and not any(p.doubtful for p in pieces)
 
 
-@pytest.mark.parametrize("whole_reads, two, pieces", [("4", 0.01, 1), ("4", 0.5, 2), ("?", 0.01, 2)])
+@pytest.mark.parametrize("whole_reads, two, pieces", [("4", 0.01, 1), ("4", 0.25, 1), ("4", 0.5, 2), ("?", 0.01, 2)])
 def test_a_close_cut_is_undone_where_the_pair_reader_is_sure_of_one_digit(monkeypatch, whole_reads, two, pieces):
     # A '4' with a long bar, as wide as two digits, reads '4' whole and '4' '1' cut, the cut
     # winning by a little on the width prior: a pair reader sure it holds one digit undoes the
