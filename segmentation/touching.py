@@ -82,7 +82,7 @@ TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts 
 TWO_SURE = 0.95      # ... that settles a close call between one digit and two for two (ONE_SURE: for one)
 ONE_SURE = 0.05
 UNDO_ONE = 0.3       # ... at most which a close cut in two of a mark read whole as a digit is undone
-REPAIR_SURE = 0.95   # a repair's confidence (a join's top digit, a pair reader's both digits) from which it is no doubt
+REPAIR_SURE = 0.95   # confidence of a repair (a join's top digit, a pair's both digits) that leaves no doubt
 AGREE_MARGIN = 3.0   # log-probability by which a cut in two reading the pair reader's sure digits may trail the best cut
 # How much wider than a typical digit each class is written (median width/height of MNIST training
 # digits per class over 0.8, the median of the classes other than '1'): a '0', '2' or '5' as wide as
@@ -582,8 +582,8 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     alone. ``score`` is called at most twice per page: once on the wide components (and those
     that may be a pair with a '1', see :func:`maybe_pair`) whole, then once on the candidate
     parts of those a split could still beat (and, with ``pairs``, once more on the cuts of parts
-    read as no digit that the pair reader reads as two: :func:`_resplit_unread`). A split's value is at most
-    its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
+    read as no digit that the pair reader reads as two: :func:`_resplit_unread`). A split's value
+    is at most its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
     by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
     ``pairs`` (optional) reads whole, at most twice per page, the narrow marks read as a digit
     but not surely (TIGHT_SURE), then the components cut in two, those read whole as no digit
