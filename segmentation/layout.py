@@ -20,7 +20,7 @@ from .patterns import plausible
 from .rejoin import MAX_UNION_HEIGHT, union
 from .separators import shape
 from .touching import (REPAIR_SURE, PairScorer, Scorer, both_sides, crop_part, cut_parts, cuts_at, digit_values,
-                       digit_width, tight_mask)
+                       digit_width, take_pair_reading, tight_mask)
 
 JOIN_SURE = 0.5         # top-digit probability a join needs
 JOIN_WIDTH = 3.0        # union width / expected digit width at most (a wide '0' broken into a '6'
@@ -110,13 +110,11 @@ def split_to_shape(strings: list[list[Component]], heights: list[float],
         if p >= SPLIT_TWO and sure >= SPLIT_SURE and sure > best.get(s, (-1.0,))[0]:
             best[s] = (sure, i, c, sides)
     out = [list(string) for string in strings]
-    for s, (sure, i, c, sides) in best.items():
+    for s, (_, i, c, sides) in best.items():
         parts = halves(c)
         if parts is None:
             continue
-        for part, side in zip(parts, sides):
-            part.scores = np.append(side, 0.0).astype(np.float32)  # ten digits, then '?'
-            part.doubtful = sure < REPAIR_SURE
+        take_pair_reading(parts, sides)
         out[s][i: i + 1] = parts
         out[s].sort(key=lambda c: c.centre[0])  # a slanted cut may leave a part past a neighbour
     return out

@@ -398,6 +398,17 @@ def both_sides(sides: np.ndarray) -> float:
     return float(np.asarray(sides).max(axis=1).prod())
 
 
+def take_pair_reading(parts: list[Component], sides: np.ndarray) -> None:
+    """Give the two ``parts`` of a mark cut where the pair reader read two digits its readings
+    (``sides``, (2, 10)) as their scores, ten digits then '?' at 0 (blurred strokes of overlapping
+    digits leave no cut that keeps both whole, so the parts alone would be misread), in doubt
+    unless it is sure of both at REPAIR_SURE."""
+    doubtful = both_sides(sides) < REPAIR_SURE
+    for part, side in zip(parts, sides):
+        part.scores = np.append(side, 0.0).astype(np.float32)
+        part.doubtful = doubtful
+
+
 def _sure_of_both(reading: PairReading) -> bool:
     """Whether the pair reader is sure of both digits of a mark, together at least PAIR_SURE."""
     return both_sides(reading[0]) >= PAIR_SURE
@@ -550,7 +561,7 @@ def _resplit_unread(decided: dict[tuple[int, int], list[Component]], score: Scor
         start = len(crops)
         for cuts in options:
             crops.extend(tight_mask(p) for p in cut_parts(piece.mask, cuts))
-        if options:
+        if options:  # every option is a cut in two; the width (2.0) is not used here
             jobs.append((key, k, _Job(piece, [[]] + options, start, [2] * len(options), 2.0)))
     if not crops:
         return
@@ -565,9 +576,7 @@ def _resplit_unread(decided: dict[tuple[int, int], list[Component]], score: Scor
         if None in parts or not np.array_equal(probs[job.first_part(best):][:2].argmax(axis=1),
                                                sides.argmax(axis=1)):
             continue  # the two readers must read the same two digits
-        for part, side in zip(parts, sides):
-            part.scores = np.append(side, 0.0).astype(np.float32)  # ten digits, then '?'
-            part.doubtful = both_sides(sides) < REPAIR_SURE
+        take_pair_reading(parts, sides)
         pieces = decided[key]
         decided[key] = pieces[:k] + parts + pieces[k + 1:]
 
