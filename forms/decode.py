@@ -1,65 +1,68 @@
 """Reading a field under its rules: when the classifier's best reading breaks a rule (an
-impossible date, a failed check digit), the most probable reading among the digits'
-alternatives that obeys every rule is proposed instead.
+impossible date, a failed check digit), the most probable reading that obeys every rule is
+proposed instead.
 
-Only the least sure digits are varied (a confident digit is taken as read), over the top-3
-alternatives each glyph keeps, so the search is at most 3 ** MAX_VARIED readings. A mark the
-classifier finds more likely no digit (shown as its best digit, flagged "not a digit") is always
-varied first.
+Readings are tried in order of probability (the product of their digits' probabilities, over
+every digit each glyph may be, '?' aside) until one passes, so a single misread digit is put right
+wherever it lies: a failed Luhn check has one fix per position, and the likeliest of them is the
+one whose digit the classifier found least sure. A mark the classifier finds more likely no digit
+(shown as its best digit, flagged "not a digit") may be any digit.
 """
 from __future__ import annotations
 
-import itertools
+import heapq
 import math
 from collections.abc import Iterator
+from itertools import combinations, islice
 
 from forms.rules import UNREADABLE, Checked, check_field
 from forms.template import FieldSpec
-from pipeline.results import NOT_A_DIGIT_REASON, DigitString, Glyph
+from pipeline.results import DigitString, Glyph
 from segmentation.separators import date_like
 
-MAX_VARIED = 5   # least sure digits whose alternatives are tried
-SURE = 0.999     # a digit at least this sure is never varied
-FLOOR = 0.01     # alternatives less probable than this are not tried
+MAX_READINGS = 5000  # readings tried, most probable first, before giving up
+FLOOR = 1e-6  # a digit less probable than this is never tried in a glyph's place
 
 
 def _options(glyph: Glyph) -> list[tuple[str, float]]:
-    """The digit labels a glyph may stand for, with their probabilities, best first."""
+    """The labels a glyph may stand for, with their probabilities, most probable first: a
+    separator stands for itself; a digit for every digit at least FLOOR probable (its reading
+    always among them)."""
+    if glyph.is_separator:
+        return [(glyph.label, 1.0)]
     alternatives = glyph.alternatives or ((glyph.label, glyph.confidence),)
-    return [(label, p) for label, p in alternatives if label != UNREADABLE and p >= FLOOR]
+    options = [(label, p) for label, p in alternatives
+               if label != UNREADABLE and (p >= FLOOR or label == glyph.label)]
+    return sorted(options or [(glyph.label, glyph.confidence)], key=lambda o: -o[1])
 
 
 def readings(string: DigitString) -> Iterator[tuple[str, float, float]]:
-    """Every reading of ``string`` over the alternatives of its least sure digits, as
-    ``(text, log probability, lowest probability of a digit as read)``, most probable first."""
+    """Every reading of ``string`` over its glyphs' options, as ``(text, log probability,
+    lowest probability of a digit as read)``, most probable first (a best-first walk over the
+    options' ranks: each step moves one glyph to its next option)."""
     glyphs = string.glyphs
-    digits = [i for i, g in enumerate(glyphs) if not g.is_separator]
-    rejected = {i for i in digits if glyphs[i].label == UNREADABLE or glyphs[i].reason == NOT_A_DIGIT_REASON}
-    unsure = sorted((i for i in digits if i in rejected or glyphs[i].confidence < SURE),
-                    key=lambda i: (i not in rejected, glyphs[i].confidence))[:MAX_VARIED]
-
-    def choice(i: int, glyph: Glyph) -> list[tuple[str, float]]:
-        if glyph.is_separator:
-            return [(glyph.label, 1.0)]
-        return _options(glyph) if i in unsure else [(glyph.label, glyph.confidence)]
-
-    choices = [choice(i, g) for i, g in enumerate(glyphs)]
-    if any(not c for c in choices):
-        return
-    found = []
-    for combo in itertools.product(*choices):
-        log_p = sum(math.log(max(p, 1e-12)) for _, p in combo)
+    options = [_options(g) for g in glyphs]
+    logs = [[math.log(max(p, 1e-12)) for _, p in o] for o in options]
+    start = (0,) * len(options)
+    heap, seen = [(-sum(l[0] for l in logs), start)], {start}
+    while heap:
+        cost, ranks = heapq.heappop(heap)
+        combo = [o[r] for o, r in zip(options, ranks)]
         lowest = min((p for (_, p), g in zip(combo, glyphs) if not g.is_separator), default=1.0)
-        found.append(("".join(label for label, _ in combo), log_p, lowest))
-    found.sort(key=lambda r: -r[1])
-    yield from found
+        yield "".join(label for label, _ in combo), -cost, lowest
+        for i, r in enumerate(ranks):
+            if r + 1 < len(options[i]):
+                step = ranks[:i] + (r + 1,) + ranks[i + 1:]
+                if step not in seen:
+                    seen.add(step)
+                    heapq.heappush(heap, (cost + logs[i][r] - logs[i][r + 1], step))
 
 
 def slashed(text: str) -> Iterator[str]:
     """``text`` (digits only) with two of its '1's read as '/' wherever that leaves a date's
     groups (d/m/yy to dd/mm/yyyy, yyyy/m/d): a '/' leaning no more than a '1' reads as one."""
     ones = [i for i, ch in enumerate(text) if ch == "1"]
-    for a, b in itertools.combinations(ones, 2):
+    for a, b in combinations(ones, 2):
         if date_like([a, b - a - 1, len(text) - b - 1]):
             yield f"{text[:a]}/{text[a + 1:b]}/{text[b + 1:]}"
 
@@ -84,7 +87,7 @@ def best_valid(string: DigitString, spec: FieldSpec) -> tuple[str, Checked, floa
     A date written in a box or on a line (not a comb) read as digits alone is also tried with
     '1's as its slashes ('25111153': '25/11/53'); any reading is also tried without each one of
     its separators (:func:`unseparated`), after every reading that keeps them all."""
-    found = list(readings(string))
+    found = list(islice(readings(string), MAX_READINGS))
     for text, _, lowest in found:
         variants = slashed(text) if spec.type == "date" and not spec.cells and text.isdigit() else ()
         for candidate in (text, *variants):

@@ -157,7 +157,7 @@ def _glyph(component: Component, probs: np.ndarray, labels: tuple[str, ...], thr
         # A mark of a digit string that looks more like no digit at all is still most likely the
         # digit it resembles best: that digit is its reading, flagged, with '?' as first alternative.
         ranked = [ranked[1], ranked[0]] + ranked[2:]
-    alternatives = tuple(ranked[:3])
+    alternatives = tuple(ranked)
     label, confidence = alternatives[0]
     # A close call between one digit and two touching ones is a doubt the classifier cannot see.
     reason = (NOT_A_DIGIT_REASON if rejected else LOW_CONFIDENCE if confidence < threshold
@@ -174,8 +174,8 @@ def _separator(component: Component, back: np.ndarray, width: int, height: int) 
 def _weigh_by_calendar(string: DigitString, doubtful: list[bool], threshold: float) -> None:
     """In a string read as a possible date, each digit flagged for a low confidence is weighed
     again over what the calendar allows in its place: its probability divided by that of the
-    digits that would still leave a possible date there (itself included; the mass beyond its
-    top three, '?' among it, counted as allowed). '12.01.2022' with its third '2' at 0.82 and a '7'
+    labels that would still leave a possible date there (itself and '?' included; any mass its
+    alternatives do not list counted as allowed). '12.01.2022' with its third '2' at 0.82 and a '7'
     as runner-up ('7022' is no year) is sure of the '2'. A digit that then reaches ``threshold``
     is no longer flagged for its confidence (``doubtful``, per glyph: a segmentation close call
     still flags it)."""
@@ -185,7 +185,7 @@ def _weigh_by_calendar(string: DigitString, doubtful: list[bool], threshold: flo
     for i, glyph in enumerate(string.glyphs):
         if glyph.reason != LOW_CONFIDENCE:
             continue
-        allowed = 1.0 - sum(p for _, p in glyph.alternatives)
+        allowed = 1.0 - sum(p for _, p in glyph.alternatives)  # mass of labels not listed
         for label, p in glyph.alternatives:
             if label == glyph.label or not label.isdigit() or written_date(text[:i] + label + text[i + 1:]):
                 allowed += p

@@ -61,7 +61,8 @@ class Box:
 @dataclass
 class Glyph:
     """One mark of a string: a digit (``'0'``-``'9'``, or ``'?'`` for a rejected mark) or a
-    separator. ``alternatives`` holds the top three (label, probability) pairs, best first."""
+    separator. ``alternatives`` holds every (label, probability) pair, best first (the CSVs show
+    the top three)."""
 
     box: Box
     label: str

@@ -91,7 +91,7 @@ def result_json(result, gray: np.ndarray) -> dict:
             "flagged": s.flagged, "kind": s.kind,
             "glyphs": [{"label": g.label, "confidence": round(g.confidence, 4),
                         "flagged": g.flagged, "separator": g.is_separator,
-                        "alternatives": [[a, round(p, 4)] for a, p in g.alternatives]}
+                        "alternatives": [[a, round(p, 4)] for a, p in g.alternatives[:3]]}
                        for g in s.glyphs],
         } for s in result.strings],
     }

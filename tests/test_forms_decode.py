@@ -85,3 +85,14 @@ def test_a_separator_the_rules_refuse_is_dropped_after_every_reading_that_keeps_
     # A digit alternative that keeps the separators wins over dropping one: month 13 -> 03.
     read = string("15.13.2017", {3: (("1", 0.6), ("0", 0.3), ("7", 0.1))})
     assert best_valid(read, DATE)[0] == "15.03.2017"
+
+
+def test_a_misread_digit_is_put_right_wherever_it_lies_and_whatever_its_rank():
+    good = "9056631" + luhn_digit("9056631")
+    # Its '6' read '8', the right digit only its fourth choice; its '3' read as no digit, every
+    # digit under 1% (the '3' still the best of them).
+    read = string(good[:3] + "8" + good[4:], {3: (("8", 0.6), ("0", 0.2), ("5", 0.15), ("6", 0.05))})
+    unsure = (("3", 0.009), ("?", 0.99)) + tuple((d, 0.0001) for d in "012456789")
+    read.glyphs[5] = Glyph(read.glyphs[5].box, "3", 0.009, unsure, flagged=True, reason="not a digit")
+    text, checked, lowest = best_valid(read, ACCOUNT)
+    assert text == good and not checked.problems and lowest == 0.009
