@@ -22,6 +22,7 @@ from segmentation.separators import date_like
 
 MAX_READINGS = 5000  # readings tried, most probable first, before giving up
 FLOOR = 1e-6  # a digit less probable than this is never tried in a glyph's place
+TOUCH = 1  # px between two digits' boxes at most for one to be a piece cut off the other
 
 
 def _options(glyph: Glyph) -> list[tuple[str, float]]:
@@ -81,12 +82,32 @@ def unseparated(text: str) -> Iterator[str]:
             yield text[:i] + text[i + 1:]
 
 
+def _without_separators(text: str, spec: FieldSpec) -> list[str]:
+    """``text`` with no separator at all, for a run of digits with no pattern (an account
+    number, a reference), where none is written: each one read is a speck ('52.545156')."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return [digits] if spec.type == "digits" and spec.pattern is None and digits != text else []
+
+
+def _cut_off(string: DigitString) -> list[int]:
+    """Digits of ``string`` whose box touches or overlaps a neighbouring digit's (gap of at most
+    TOUCH px): pieces the segmentation may have cut off a digit ('4' with a long bar read '41').
+    '1's first (what a cut-off stroke reads as), then the least sure first."""
+    glyphs = string.glyphs
+    touching = [i for i, g in enumerate(glyphs) if not g.is_separator and any(
+        0 <= j < len(glyphs) and not glyphs[j].is_separator
+        and max(g.box.x, glyphs[j].box.x) - min(g.box.right, glyphs[j].box.right) <= TOUCH for j in (i - 1, i + 1))]
+    return sorted(touching, key=lambda i: (glyphs[i].label != "1", glyphs[i].confidence))
+
+
 def best_valid(string: DigitString, spec: FieldSpec) -> tuple[str, Checked, float] | None:
     """The most probable reading of ``string`` that breaks none of ``spec``'s rules, with its
     check and the lowest probability among its digits; None when no reading tried does.
     A date written in a box or on a line (not a comb) read as digits alone is also tried with
     '1's as its slashes ('25111153': '25/11/53'); any reading is also tried without each one of
-    its separators (:func:`unseparated`), after every reading that keeps them all."""
+    its separators (:func:`unseparated`), and a run of digits without all of them, after every
+    reading that keeps them all; last, the likeliest reading without one digit cut off its
+    neighbour (:func:`_cut_off`), for a field that then has the length or pattern it wants."""
     found = list(islice(readings(string), MAX_READINGS))
     for text, _, lowest in found:
         variants = slashed(text) if spec.type == "date" and not spec.cells and text.isdigit() else ()
@@ -95,7 +116,14 @@ def best_valid(string: DigitString, spec: FieldSpec) -> tuple[str, Checked, floa
             if not checked.problems:
                 return candidate, checked, lowest
     for text, _, lowest in found:
-        for candidate in unseparated(text):
+        for candidate in (*unseparated(text), *_without_separators(text, spec)):
+            checked = check_field(candidate, spec)
+            if not checked.problems:
+                return candidate, checked, lowest
+    if found:  # one digit too many: a piece cut off a digit, dropped from the likeliest reading
+        text, _, lowest = found[0]
+        for i in _cut_off(string):
+            candidate = text[:i] + text[i + 1:]
             checked = check_field(candidate, spec)
             if not checked.problems:
                 return candidate, checked, lowest

@@ -90,6 +90,7 @@ def _grow(dark: np.ndarray, lo: int, hi: int, along: slice, vertical: bool, shar
     up to ``limit`` px each way, while the next row (column) is dark over ``share`` of the
     line's length: blur and bleed make a printed line wider in the ink than in the line mask."""
     size = dark.shape[1] if vertical else dark.shape[0]
+    lo, hi = min(max(lo, 0), size), min(max(hi, 0), size)  # a frame cut by the page's edge
 
     def solid(k: int) -> bool:
         run = dark[along, k] if vertical else dark[k, along]

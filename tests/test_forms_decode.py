@@ -96,3 +96,23 @@ def test_a_misread_digit_is_put_right_wherever_it_lies_and_whatever_its_rank():
     read.glyphs[5] = Glyph(read.glyphs[5].box, "3", 0.009, unsure, flagged=True, reason="not a digit")
     text, checked, lowest = best_valid(read, ACCOUNT)
     assert text == good and not checked.problems and lowest == 0.009
+
+
+def test_a_run_of_digits_with_no_pattern_loses_every_separator_read_in_it():
+    reference = FieldSpec("reference", "digits", (0.1, 0.4, 0.3, 0.05), length=(6, 8))
+    text, checked, _ = best_valid(string("52.545156"), reference)  # a speck after two digits
+    assert text == "52545156" and not checked.problems
+    phone = FieldSpec("phone", "digits", (0.1, 0.5, 0.3, 0.05), pattern=r"\d{3}-\d{4}")
+    assert best_valid(string("123.4567"), phone) is None  # a pattern says where separators go
+
+
+def test_a_piece_cut_off_a_digit_is_dropped_where_the_pattern_wants_one_digit_fewer():
+    phone = FieldSpec("phone", "digits", (0.1, 0.5, 0.3, 0.05), pattern=r"\d{3}-\d{3}-\d{4}")
+    read = string("131-1941-2841")
+    for g in read.glyphs:  # every mark 30 px apart, 25 wide: 5 px gaps
+        g.box = Box(g.box.x, 0, 25, 40)
+    read.glyphs[7].box = Box(read.glyphs[6].box.right, 0, 10, 40)  # the '1' touching the '4'
+    text, checked, _ = best_valid(read, phone)
+    assert text == "131-194-2841" and not checked.problems
+    apart = string("131-1941-2841")  # no mark touches another: nothing to drop
+    assert best_valid(apart, phone) is None

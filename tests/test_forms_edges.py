@@ -7,11 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from forms.boxes import find_frames
+from forms.boxes import Frame, find_frames
 from forms.frame_lines import line_core
 from forms.reader import plan_page
-from forms.regions import segment, take_ink
+from forms.regions import segment, strip_frame, take_ink
 from pipeline.preprocess import preprocess
+from pipeline.results import Box
 
 CELL, HEIGHT, CELLS = 50, 64, 8  # px at scale 1 (a comb at about 150 dpi)
 
@@ -231,3 +232,16 @@ def test_running_quantile_equals_numpy_percentile_of_each_window():
         windows = np.lib.stride_tricks.sliding_window_view(padded, window)
         for q in (25, 75):
             np.testing.assert_array_equal(_running_quantile(values, window, q), np.percentile(windows, q, axis=1))
+
+
+def test_a_comb_whose_cells_run_past_the_crop_is_stripped_without_error():
+    # A comb found at a cheque's right edge (cheque_29 of the seed-11 field set) whose last
+    # cells lie beyond the crop around it: its lines are stripped where they are, no IndexError.
+    cells = [Box(937 + 25 * i, 559, 20, 27) for i in range(19)]  # the last ends at x=1407
+    frame = Frame(Box(941, 555, 421, 36), Box(945, 559, 413, 27), cells=cells)
+    crop = Box(923, 537, 457, 72)  # ends at x=1380
+    dark = np.zeros((crop.h, crop.w), bool)
+    dark[18:22, 18:439] = dark[50:54, 18:439] = True  # the frame's top and bottom lines
+    dark[25:45, 100:104] = True  # a stroke inside a cell
+    out = strip_frame(dark, frame, crop)
+    assert out.shape == dark.shape and out[25:45, 100:104].all() and not out[19, 200]
