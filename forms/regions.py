@@ -49,6 +49,8 @@ LOOSE_MARGIN = 0.5  # log-probability loss of its cell's reading for which a loo
 NUB = 0.2  # x cell size: a piece this narrow (and under twice as tall) at a cell's side is not a digit
 OVERLAP = 0.7  # x the print's grey level: a line pixel this much darker has pen ink over the print
 OVERLAP_RUN = 3  # px along a line: a darker run this long is a stroke lying on it, not noise
+RESTORE_DOUBT = 0.5  # log-probability: a cell reading another digit nearly as well with a line's pixels is in doubt
+RESTORE_SPAN = 0.25  # x a cell's side: how far apart a stroke touches a line for the line to be tried as its
 
 
 @dataclass
@@ -218,6 +220,7 @@ class RegionInk:
 
     crop: Box
     mask: np.ndarray
+    stripped: np.ndarray | None = None  # the frame's line pixels taken out (bool, over crop)
 
 
 def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list[Box],
@@ -245,7 +248,8 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list
     for o in others:
         touching &= ~((cx >= o.x) & (cx < o.right) & (cy >= o.y) & (cy < o.bottom))
     members = np.flatnonzero(inside | touching) + 1
-    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool))
+    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool),
+                     (ink[window] | lines[window]) & ~clean)
 
 
 def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region],
@@ -426,6 +430,72 @@ def _keep_loose(cell_of: np.ndarray, loose: list[tuple[int, np.ndarray]], score:
             cell_of[piece] = cell
 
 
+def _line_contacts(ink: np.ndarray, line: np.ndarray, axis: int) -> tuple[int, int] | None:
+    """The first and last position along a printed line's strip (columns of a horizontal line,
+    ``axis`` 1; rows of an upright one, ``axis`` 0) where ``ink`` touches its stripped pixels
+    ``line``; None when it touches them nowhere."""
+    near = cv2.dilate(line.view(np.uint8), np.ones((2 * TOUCH + 1,) * 2, np.uint8)) > 0
+    touched = np.flatnonzero((ink & near).any(axis=1 - axis))
+    return (int(touched[0]), int(touched[-1])) if len(touched) else None
+
+
+def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.ndarray, cells: list[Box],
+                         crop: Box, score: Scorer) -> set[int]:
+    """Give back to a written cell the printed line's pixels that a stroke of its digit lay along
+    (a '2' whose base was written on the comb's bottom line, a '0' whose side lies on a divider):
+    stripping the frame took them with the line, and what is left reads as another digit ('7',
+    '3'). Along each side of the cell, the stripped pixels between the first and last places
+    where the cell's ink (or ink of no cell: a sliver of the stroke beside the line) touches
+    them, at least RESTORE_SPAN of the side apart, are tried with the cell's ink; the cell takes
+    the trial reading another digit best when it reads better than without. ``cell_of`` is
+    updated in place. Returned, to be flagged: the cells so changed (a reading from pixels the
+    frame had) and those whose trial came within RESTORE_DOUBT of their reading."""
+    free = mask & (cell_of < 0)
+    trials, crops = [], []
+    for index, cell in enumerate(cells):
+        mark = cell_of == index
+        if not mark.any():
+            continue
+        x0, x1, y0, y1 = cell.x - crop.x, cell.right - crop.x, cell.y - crop.y, cell.bottom - crop.y
+        reach = max(4, round(EDGE * cell.h))
+        # Each side's strip runs on into the corners: a stroke along a side may end there.
+        across, along = slice(max(0, x0 - reach), x1 + reach), slice(max(0, y0 - reach), y1 + reach)
+        sides = [(slice(max(0, y1 - reach), y1 + reach), across, 1),  # bottom line
+                 (slice(max(0, y0 - reach), y0 + reach), across, 1),  # top line
+                 (along, slice(max(0, x0 - reach), x0 + reach), 0),  # left divider
+                 (along, slice(max(0, x1 - reach), x1 + reach), 0)]  # right divider
+        for rows, columns, axis in sides:
+            line = stripped[rows, columns]
+            if not line.any():
+                continue
+            ink = (mark | free)[rows, columns]
+            ends = _line_contacts(ink, line, axis)
+            length = cell.w if axis == 1 else cell.h
+            if ends is None or ends[1] - ends[0] < RESTORE_SPAN * length:
+                continue
+            span = [slice(None), slice(None)]
+            span[axis] = slice(ends[0], ends[1] + 1)
+            piece = np.zeros(mask.shape, bool)
+            piece[rows, columns][tuple(span)] = (line | (free[rows, columns]))[tuple(span)]
+            trials.append((index, piece))
+            crops += [tight_mask(mark), tight_mask(mark | piece)]
+    doubtful: set[int] = set()
+    if not trials:
+        return doubtful
+    values, unread, labels = digit_values(score(batch_to_mnist(crops)), crops)
+    best: dict[int, tuple[float, float, np.ndarray]] = {}  # cell: its best trial reading another digit
+    for k, (index, piece) in enumerate(trials):
+        before, after = values[2 * k], values[2 * k + 1]
+        if labels[2 * k + 1] != labels[2 * k] and not unread[2 * k + 1] and after > best.get(index, (0, -np.inf))[1]:
+            best[index] = (before, after, piece)
+    for index, (before, after, piece) in best.items():
+        if after > before:
+            cell_of[piece & (cell_of < 0)] = index
+        if after > before - RESTORE_DOUBT:
+            doubtful.add(index)
+    return doubtful
+
+
 def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> list[Component]:
     """One component per written cell of a comb, left to right. Each ink component goes whole
     to the cell holding most of it: a digit crossing a divider stays one digit. A component at
@@ -489,6 +559,9 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
     cell_of = _tidy_cells(cell_of, cells, crop, region.frame.box if region.frame is not None else None, loose)
     if score is not None:
         _keep_loose(cell_of, loose, score)
+    doubtful = set()
+    if score is not None and ink.stripped is not None:
+        doubtful = _restore_along_lines(cell_of, mask, ink.stripped, cells, crop, score)
     out = []
     for index, cell in enumerate(cells):
         piece = cell_of == index
@@ -497,7 +570,7 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
             continue
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
         out.append(Component(Box(crop.x + int(x0), crop.y + int(y0), int(x1 - x0), int(y1 - y0)),
-                             piece[y0:y1, x0:x1].copy()))
+                             piece[y0:y1, x0:x1].copy(), doubtful=index in doubtful))
     return out
 
 

@@ -3,6 +3,8 @@ frames still go: a '1' whose stroke touches (or crosses) both the top and the bo
 or cell, a '7' whose bar lies on the top line."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -245,3 +247,33 @@ def test_a_comb_whose_cells_run_past_the_crop_is_stripped_without_error():
     dark[25:45, 100:104] = True  # a stroke inside a cell
     out = strip_frame(dark, frame, crop)
     assert out.shape == dark.shape and out[25:45, 100:104].all() and not out[19, 200]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("name, text", [("comb_lines_078552.png", "078552"), ("comb_lines_9719179427.png", "9719179427")])
+def test_strokes_written_along_a_combs_lines_are_given_back(name, text):
+    # Generated scans of MNIST test digits (field seed 3): the last '2' of 078552 has its base on
+    # the comb's bottom line and read '7' without it; the first '9' of 9719179427 runs over the
+    # divider and read '0'.
+    from classifier.runtime import DigitClassifier
+    from pipeline.options import ReadOptions
+    from pipeline.page import read_page
+
+    page = cv2.imread(str(FIXTURES / name), cv2.IMREAD_GRAYSCALE)
+    result = read_page(page, DigitClassifier(), ReadOptions(overlays=False, flagged_crops=False))
+    assert [s.text for s in result.strings if s.kind == "comb"] == [text]
+
+
+def test_a_cell_reading_another_digit_as_well_with_its_lines_is_in_doubt():
+    # 237282 (field seed 5): the '2' in the fourth cell, its base lying on the bottom line, reads
+    # '7' (0.999) without the line's pixels and '2' with them: flagged, not accepted.
+    from classifier.runtime import DigitClassifier
+    from pipeline.options import ReadOptions
+    from pipeline.page import read_page
+
+    page = cv2.imread(str(FIXTURES / "comb_lines_237282.png"), cv2.IMREAD_GRAYSCALE)
+    result = read_page(page, DigitClassifier(), ReadOptions(overlays=False, flagged_crops=False))
+    (comb,) = [s for s in result.strings if s.kind == "comb"]
+    assert comb.text[3] == "2" or comb.glyphs[3].flagged  # right, or wrong but flagged
