@@ -50,7 +50,7 @@ NUB = 0.2  # x cell size: a piece this narrow (and under twice as tall) at a cel
 OVERLAP = 0.7  # x the print's grey level: a line pixel this much darker has pen ink over the print
 OVERLAP_RUN = 3  # px along a line: a darker run this long is a stroke lying on it, not noise
 RESTORE_DOUBT = 0.5  # log-probability: a cell reading another digit nearly as well with a line's pixels is in doubt
-RESTORE_SPAN = 0.25  # x a cell's side: how far apart a stroke touches a line for the line to be tried as its
+RESTORE_SPAN = 0.25  # x a cell's side: how far apart a stroke must touch a line for the line between to be tried
 
 
 @dataclass
@@ -507,7 +507,8 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
     wide). With ``score``, a component over CROSS_SHARE of a neighbouring cell that has a
     digit of its own is cut too where the cells then read better (:func:`_settle_crossing`),
     and a loose nub at a cell's side stays with it unless it spoils the reading
-    (:func:`_keep_loose`)."""
+    (:func:`_keep_loose`), and a cell gets back the line pixels a stroke of its digit lay along
+    where it then reads better (:func:`_restore_along_lines`; such cells come out doubtful)."""
     crop, mask = ink.crop, ink.mask
     if not mask.any():
         return []
