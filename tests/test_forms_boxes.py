@@ -193,7 +193,8 @@ def test_comb_cut_chosen_by_the_classifier():
     assert first.box.right <= 140  # the grid's cut: through the first zero
     scorer = TemplateScorer()
     first, second = comb_marks(region, taken, scorer)
-    assert scorer.calls == 1  # every candidate cut in one batch
+    # Every candidate cut in one batch; a second reads the cells with line pixels given back.
+    assert scorer.calls <= 2
     assert 146 <= first.box.right <= 154 and 146 <= second.box.x <= 154
 
 
