@@ -236,7 +236,8 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list
     if crop.w == 0 or crop.h == 0:
         return RegionInk(crop, np.zeros((crop.h, crop.w), bool))
     window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
-    clean = strip_frame(ink[window] | lines[window], region.frame, crop, None if gray is None else gray[window])
+    dark = ink[window] | lines[window]
+    clean = strip_frame(dark, region.frame, crop, None if gray is None else gray[window])
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
     cx, cy = centroids[1:, 0] + crop.x, centroids[1:, 1] + crop.y
     inside = (cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)
@@ -248,8 +249,7 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list
     for o in others:
         touching &= ~((cx >= o.x) & (cx < o.right) & (cy >= o.y) & (cy < o.bottom))
     members = np.flatnonzero(inside | touching) + 1
-    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool),
-                     (ink[window] | lines[window]) & ~clean)
+    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool), dark & ~clean)
 
 
 def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region],
@@ -451,7 +451,7 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
     updated in place. Returned, to be flagged: the cells so changed (a reading from pixels the
     frame had) and those whose trial came within RESTORE_DOUBT of their reading."""
     free = mask & (cell_of < 0)
-    trials, crops = [], []
+    trials, crops = [], []  # trials: (cell, its crop's index, the trial's, the pixels tried)
     for index, cell in enumerate(cells):
         mark = cell_of == index
         if not mark.any():
@@ -464,12 +464,12 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
                  (slice(max(0, y0 - reach), y0 + reach), across, 1),  # top line
                  (along, slice(max(0, x0 - reach), x0 + reach), 0),  # left divider
                  (along, slice(max(0, x1 - reach), x1 + reach), 0)]  # right divider
+        base = None  # the cell's own crop, read once for all its sides
         for rows, columns, axis in sides:
             line = stripped[rows, columns]
             if not line.any():
                 continue
-            ink = (mark | free)[rows, columns]
-            ends = _line_contacts(ink, line, axis)
+            ends = _line_contacts(mark[rows, columns] | free[rows, columns], line, axis)
             length = cell.w if axis == 1 else cell.h
             if ends is None or ends[1] - ends[0] < RESTORE_SPAN * length:
                 continue
@@ -477,16 +477,19 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
             span[axis] = slice(ends[0], ends[1] + 1)
             piece = np.zeros(mask.shape, bool)
             piece[rows, columns][tuple(span)] = (line | (free[rows, columns]))[tuple(span)]
-            trials.append((index, piece))
-            crops += [tight_mask(mark), tight_mask(mark | piece)]
+            if base is None:
+                base = len(crops)
+                crops.append(tight_mask(mark))
+            trials.append((index, base, len(crops), piece))
+            crops.append(tight_mask(mark | piece))
     doubtful: set[int] = set()
     if not trials:
         return doubtful
     values, unread, labels = digit_values(score(batch_to_mnist(crops)), crops)
     best: dict[int, tuple[float, float, np.ndarray]] = {}  # cell: its best trial reading another digit
-    for k, (index, piece) in enumerate(trials):
-        before, after = values[2 * k], values[2 * k + 1]
-        if labels[2 * k + 1] != labels[2 * k] and not unread[2 * k + 1] and after > best.get(index, (0, -np.inf))[1]:
+    for index, k0, k1, piece in trials:
+        before, after = values[k0], values[k1]
+        if labels[k1] != labels[k0] and not unread[k1] and after > best.get(index, (0, -np.inf))[1]:
             best[index] = (before, after, piece)
     for index, (before, after, piece) in best.items():
         if after > before:
