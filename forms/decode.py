@@ -18,6 +18,7 @@ from itertools import combinations, islice
 from forms.rules import UNREADABLE, Checked, check_field
 from forms.template import FieldSpec
 from pipeline.results import DigitString, Glyph
+from segmentation.geometry import gap
 from segmentation.separators import date_like
 
 MAX_READINGS = 5000  # readings tried, most probable first, before giving up
@@ -96,7 +97,7 @@ def _cut_off(string: DigitString) -> list[int]:
     glyphs = string.glyphs
     touching = [i for i, g in enumerate(glyphs) if not g.is_separator and any(
         0 <= j < len(glyphs) and not glyphs[j].is_separator
-        and max(g.box.x, glyphs[j].box.x) - min(g.box.right, glyphs[j].box.right) <= TOUCH for j in (i - 1, i + 1))]
+        and gap(g.box.x, g.box.right, glyphs[j].box.x, glyphs[j].box.right) <= TOUCH for j in (i - 1, i + 1))]
     return sorted(touching, key=lambda i: (glyphs[i].label != "1", glyphs[i].confidence))
 
 

@@ -280,6 +280,12 @@ def strokes_crossed(mask: np.ndarray, cut: np.ndarray) -> int:
     return int(np.count_nonzero(np.diff(on, prepend=0) == 1))
 
 
+def crossing_cost(mask: np.ndarray, cuts: list[np.ndarray]) -> float:
+    """CROSS_COST for every stroke beyond the first that each of ``cuts`` passes through (two
+    digits touch at one place; a cut through more strokes cuts a digit)."""
+    return CROSS_COST * sum(max(0, strokes_crossed(mask, cut) - 1) for cut in cuts)
+
+
 def crop_part(mask: np.ndarray, box: Box) -> Component | None:
     """A full-size part mask of a component cropped to its ink, as a Component in page pixels."""
     rows = np.flatnonzero(mask.any(axis=1))
@@ -570,7 +576,7 @@ def _resplit_unread(decided: dict[tuple[int, int], list[Component]], score: Scor
     for key, k, job in sorted(jobs, key=lambda j: -j[1]):  # right part first: indices stay valid
         mask = job.component.mask
         best = max(range(1, len(job.options)), key=lambda o: values[job.first_part(o):][:2].sum()
-                   - CROSS_COST * max(0, strokes_crossed(mask, job.options[o][0]) - 1))
+                   - crossing_cost(mask, job.options[o]))
         sides = known[id(job.component)][0]
         parts = job.pieces(best)
         if None in parts or not np.array_equal(probs[job.first_part(best):][:2].argmax(axis=1),
@@ -673,12 +679,12 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             values, readings = [whole_value + prior(1, job.digits)], [(label,)]
             pos = job.start
             for o, n in enumerate(job.counts, 1):
-                crossings = sum(max(0, strokes_crossed(comp.mask, cut) - 1) for cut in job.options[o])
                 reading = tuple(int(k) for k in parts_label[pos:pos + n])
                 # A narrow mark read as no digit, cut into a '1' and another digit ('61', '13'):
                 # the pair is only about one and a half digits wide.
                 digits = split_width(job.digits, reading) if (s, c) in narrow else job.digits
-                values.append(float(parts_value[pos:pos + n].sum()) + prior(n, digits) - CROSS_COST * crossings)
+                values.append(float(parts_value[pos:pos + n].sum()) + prior(n, digits)
+                              - crossing_cost(comp.mask, job.options[o]))
                 readings.append(reading)
                 pos += n
             choice = int(np.argmax(values))  # ties: the first, i.e. whole
