@@ -25,10 +25,10 @@ from forms.template import FieldSpec
 from pipeline.geometry import pad_box
 from pipeline.results import Box
 from segmentation.components import stroke_width
-from segmentation.normalize import batch_to_mnist
+from segmentation.normalize import batch_to_mnist, batch_to_pair
 from segmentation.segment import Component, segment_page
 from segmentation.touching import (MAX_CANDIDATES, PairScorer, Scorer, candidate_columns, cut_parts, cuts_at,
-                                   digit_values, tight_mask)
+                                   blend_pair, digit_values, tight_mask)
 
 LINE_BAND = 2  # px either side of a printed line (beyond its measured width) kept as the line
 MARGIN = 0.5  # x frame height: how far around a frame the ink of digits crossing it is looked for
@@ -499,7 +499,46 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
     return doubtful
 
 
-def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> list[Component]:
+def _entangled(cell_of: np.ndarray, labels: np.ndarray) -> list[tuple[int, int]]:
+    """Neighbouring written cells (a, a + 1) whose digits are entangled: one ink component
+    lies in both (digits touching across the divider, cut apart), or the ink of one reaches
+    past the other's first column (a digit written out over the divider under its neighbour)."""
+    written = [int(c) for c in np.unique(cell_of) if c >= 0]
+    out = []
+    for a, b in zip(written[:-1], written[1:]):
+        if b != a + 1:
+            continue
+        in_a, in_b = cell_of == a, cell_of == b
+        shared = np.intersect1d(labels[in_a], labels[in_b])
+        columns_a, columns_b = np.flatnonzero(in_a.any(axis=0)), np.flatnonzero(in_b.any(axis=0))
+        if shared.any() or columns_a[-1] >= columns_b[0]:
+            out.append((a, b))
+    return out
+
+
+def _pair_readings(cell_of: np.ndarray, labels: np.ndarray, score: Scorer,
+                   pairs: PairScorer) -> dict[int, np.ndarray]:
+    """Final probabilities of the cells whose digits are entangled with a neighbour's
+    (:func:`_entangled`): their own reading :func:`blend_pair`-ed with the pair reader's reading
+    of the two cells' ink together (averaged over both neighbours for a cell between two), as
+    for digits cut apart in free writing. Where a digit spills over the divider, whichever way
+    its ink was shared out, the pair reader sees both digits whole; a disagreement shows as a
+    low confidence. Two calls in all: the classifier on those cells, the pair reader on the pairs."""
+    joined = _entangled(cell_of, labels)
+    if not joined:
+        return {}
+    cells = sorted({c for pair in joined for c in pair})
+    own = dict(zip(cells, score(batch_to_mnist([tight_mask(cell_of == c) for c in cells]))))
+    digits, _ = pairs(batch_to_pair([tight_mask((cell_of == a) | (cell_of == b)) for a, b in joined]))
+    sides: dict[int, list[np.ndarray]] = {}
+    for (a, b), two in zip(joined, np.asarray(digits)):
+        sides.setdefault(a, []).append(two[0])
+        sides.setdefault(b, []).append(two[1])
+    return {c: blend_pair(own[c], np.mean(sides[c], axis=0)) for c in cells}
+
+
+def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None,
+               pairs: PairScorer | None = None) -> list[Component]:
     """One component per written cell of a comb, left to right. Each ink component goes whole
     to the cell holding most of it: a digit crossing a divider stays one digit. A component at
     least SPLIT_WIDTH cells wide with SPLIT_SHARE of its ink in a cell that has no ink of its
@@ -511,7 +550,9 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
     digit of its own is cut too where the cells then read better (:func:`_settle_crossing`),
     and a loose nub at a cell's side stays with it unless it spoils the reading
     (:func:`_keep_loose`), and a cell gets back the line pixels a stroke of its digit lay along
-    where it then reads better (:func:`_restore_along_lines`; such cells come out doubtful)."""
+    where it then reads better (:func:`_restore_along_lines`; such cells come out doubtful).
+    With ``pairs`` too, cells whose digits are entangled with a neighbour's carry probabilities
+    blended with the pair reader's (:func:`_pair_readings`)."""
     crop, mask = ink.crop, ink.mask
     if not mask.any():
         return []
@@ -566,6 +607,7 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
     doubtful = set()
     if score is not None and ink.stripped is not None:
         doubtful = _restore_along_lines(cell_of, mask, ink.stripped, cells, crop, score)
+    read = _pair_readings(cell_of, labels, score, pairs) if score is not None and pairs is not None else {}
     out = []
     for index, cell in enumerate(cells):
         piece = cell_of == index
@@ -574,7 +616,8 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None) -> l
             continue
         x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
         out.append(Component(Box(crop.x + int(x0), crop.y + int(y0), int(x1 - x0), int(y1 - y0)),
-                             piece[y0:y1, x0:x1].copy(), doubtful=index in doubtful))
+                             piece[y0:y1, x0:x1].copy(), doubtful=index in doubtful,
+                             scores=read.get(index)))
     return out
 
 
@@ -590,7 +633,7 @@ def segment(rest: np.ndarray, regions: list[Region], inks: list[RegionInk],
     by their geometry (a pale frame's were never in the ink), so its ink is exempt from the page's
     filter of frame remnants (a '1' from line to line stands taller than the other digits:
     ``segment_page``'s ``framed``)."""
-    marks: list[list[Component]] = [comb_marks(r, ink, score) if r.cells else [] for r, ink in zip(regions, inks)]
+    marks: list[list[Component]] = [comb_marks(r, ink, score, pairs) if r.cells else [] for r, ink in zip(regions, inks)]
     boxed = [i for i, (r, ink) in enumerate(zip(regions, inks)) if not r.cells and ink.mask.any()]
     if not boxed:
         return segment_page(rest, score, pairs=pairs), marks

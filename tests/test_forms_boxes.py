@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from forms.boxes import Frame, comb_grid, find_frames
 from tests.test_segment_helpers import TemplateScorer, glyph, paste
 from forms.regions import Region, _keep_loose, comb_marks, from_frame, take_ink
 from pipeline.results import Box
+from segmentation.normalize import batch_to_mnist
 
 
 def canvas(h: int = 400, w: int = 900) -> np.ndarray:
@@ -196,6 +198,51 @@ def test_comb_cut_chosen_by_the_classifier():
     # Every candidate cut in one batch; a second reads the cells with line pixels given back.
     assert scorer.calls <= 2
     assert 146 <= first.box.right <= 154 and 146 <= second.box.x <= 154
+
+
+def test_entangled_neighbours_are_read_by_the_pair_reader_too():
+    # Seed 35's '15011986': the '5' written out over the divider into the '0''s cell; its cell
+    # alone read '9'. Cells whose digits touch or overlap across a divider carry the blend of
+    # their own reading and the pair reader's reading of both cells together; a digit clear of
+    # its neighbours is left to the classifier as before.
+    lines, region, ink = four_cell_comb()
+    ink = ink.astype(bool)
+    paste(ink, glyph("2"), 122, 114)
+    ink[142:145, 140:158] = True  # its base runs out over the divider (x = 150) ...
+    paste(ink, glyph("0"), 155, 108)  # ... under the '0', past where it begins, not touching it
+    paste(ink, glyph("7"), 265, 114)  # alone in the last cell
+    taken = comb_ink(lines, region, ink.astype(np.uint8))
+    seen = []
+
+    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(images.shape)
+        out = np.zeros((len(images), 2, 10), np.float32)
+        out[:, 0, 2] = out[:, 1, 6] = 1.0  # '26'
+        return out, np.ones(len(images), np.float32)
+
+    scorer = TemplateScorer()
+    plain = comb_marks(region, taken, scorer)
+    marks = comb_marks(region, taken, scorer, pairs)
+    assert [m.box for m in marks] == [m.box for m in plain]  # the same cut, only read otherwise
+    assert seen == [(1, 28, 56)]  # one pair, one call
+    own = scorer(batch_to_mnist([m.mask for m in marks[:2]]))
+    assert marks[0].scores[2] == pytest.approx((own[0, 2] + (1 - own[0, 10])) / 2, abs=1e-5)
+    assert marks[1].scores[6] == pytest.approx((own[1, 6] + (1 - own[1, 10])) / 2, abs=1e-5)
+    assert marks[1].scores[0] == pytest.approx(own[1, 0] / 2, abs=1e-5)
+    assert marks[2].scores is None and all(m.scores is None for m in plain)
+
+
+def test_cells_are_entangled_by_a_shared_component_or_overlapping_columns():
+    from forms.regions import _entangled
+    cell_of = np.full((10, 40), -1, np.int64)
+    labels = np.zeros((10, 40), np.int32)
+    cell_of[:, 0:8], labels[:, 0:8] = 0, 1
+    cell_of[:, 8:14], labels[:, 8:14] = 1, 1   # one component cut at the divider: cells 0, 1
+    cell_of[:, 20:26], labels[:, 20:26] = 2, 2
+    cell_of[:3, 26:30], labels[:3, 26:30] = 2, 2
+    cell_of[5:, 28:34], labels[5:, 28:34] = 3, 3  # cell 3 begins under cell 2's reach: 2, 3
+    cell_of[:, 37:40], labels[:, 37:40] = 5, 4    # cell 4 is empty: 3 and 5 are no neighbours
+    assert _entangled(cell_of, labels) == [(0, 1), (2, 3)]
 
 
 def test_a_digit_running_into_a_written_neighbour_cell_is_cut_where_both_read_best():
