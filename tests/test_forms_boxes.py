@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from forms.boxes import Frame, comb_grid, find_frames
-from tests.test_segment_helpers import TemplateScorer, glyph, paste
+from tests.test_segment_helpers import FixedPairs, TemplateScorer, glyph, paste
 from forms.regions import Region, _keep_loose, comb_marks, from_frame, take_ink
 from pipeline.results import Box
 from segmentation.normalize import batch_to_mnist
@@ -212,19 +212,12 @@ def test_entangled_neighbours_are_read_by_the_pair_reader_too():
     paste(ink, glyph("0"), 155, 108)  # ... under the '0', past where it begins, not touching it
     paste(ink, glyph("7"), 265, 114)  # alone in the last cell
     taken = comb_ink(lines, region, ink.astype(np.uint8))
-    seen = []
-
-    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        seen.append(images.shape)
-        out = np.zeros((len(images), 2, 10), np.float32)
-        out[:, 0, 2] = out[:, 1, 6] = 1.0  # '26'
-        return out, np.ones(len(images), np.float32)
-
+    pairs = FixedPairs(2, 6)
     scorer = TemplateScorer()
     plain = comb_marks(region, taken, scorer)
     marks = comb_marks(region, taken, scorer, pairs)
     assert [m.box for m in marks] == [m.box for m in plain]  # the same cut, only read otherwise
-    assert seen == [(1, 28, 56)]  # one pair, one call
+    assert pairs.seen == [(1, 28, 56)]  # one pair, one call
     own = scorer(batch_to_mnist([m.mask for m in marks[:2]]))
     assert marks[0].scores[2] == pytest.approx((own[0, 2] + (1 - own[0, 10])) / 2, abs=1e-5)
     assert marks[1].scores[6] == pytest.approx((own[1, 6] + (1 - own[1, 10])) / 2, abs=1e-5)

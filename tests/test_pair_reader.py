@@ -17,6 +17,7 @@ from segmentation.marks import Component
 from segmentation.normalize import PAIR_SHAPE, batch_to_pair, to_pair
 from segmentation.touching import blend_pair, split_touching
 from tests.fixtures import load_mnist_fixture
+from tests.test_segment_helpers import FixedPairs
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 shipped = pytest.mark.skipif(not (MODELS / PAIR_MODEL_FILE).exists(), reason="no shipped pair reader in models/")
@@ -76,18 +77,12 @@ def _scorer(images: np.ndarray) -> np.ndarray:
 
 
 def test_a_cut_pair_takes_the_pair_readers_reading():
-    seen = []
-
-    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        seen.append(images.shape)
-        out = np.zeros((len(images), 2, 10), np.float32)
-        out[:, 0, 7] = out[:, 1, 1] = 1.0   # '71'
-        return out, np.ones(len(images), np.float32)
+    pairs = FixedPairs(7, 1)
 
     plain = split_touching([[_pair_blob()]], [40.0], 4.0, _scorer)[0]
     assert len(plain) == 2 and all(c.scores is None for c in plain)
     cut = split_touching([[_pair_blob()]], [40.0], 4.0, _scorer, pairs=pairs)[0]
-    assert seen == [(1,) + PAIR_SHAPE]        # one batch, the whole blob
+    assert pairs.seen == [(1,) + PAIR_SHAPE]  # one batch, the whole blob
     assert [int(np.argmax(c.scores)) for c in cut] == [7, 1]
     assert cut[0].scores[7] == pytest.approx(0.55) and cut[0].scores[1] == pytest.approx(0.45)
 
@@ -222,10 +217,7 @@ _nothing_reads = _reads_everything_as(10, 0.8)
 
 @pytest.mark.parametrize("sure, parts", [(0.99, 2), (0.6, 1)])
 def test_a_mark_read_as_no_digit_is_cut_only_when_the_pair_reader_is_sure(sure, parts):
-    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = np.full((len(images), 2, 10), (1 - sure) / 9, np.float32)
-        out[:, 0, 4] = out[:, 1, 0] = sure   # '40'
-        return out, np.full(len(images), 0.5, np.float32)
+    pairs = FixedPairs(4, 0, sure, two=0.5)
 
     read = split_touching([[_pair_blob()]], [40.0], 4.0, _nothing_reads, pairs=pairs)[0]
     assert len(read) == parts
@@ -270,16 +262,10 @@ _unsure_seven = _reads_everything_as(7, 0.6)  # a '7', below NARROW_SURE
 
 @pytest.mark.parametrize("two, parts", [(0.999, 2), (0.9, 1)])
 def test_a_narrow_mark_read_as_a_digit_is_cut_when_the_pair_reader_is_sure_it_is_two(two, parts):
-    seen = []
-
-    def pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        seen.append(len(images))
-        out = np.zeros((len(images), 2, 10), np.float32)
-        out[:, 0, 7] = out[:, 1, 1] = 1.0   # '71'
-        return out, np.full(len(images), two, np.float32)
+    pairs = FixedPairs(7, 1, two=two)
 
     read = split_touching([[_tight_blob()]], [40.0], 3.0, _unsure_seven, pairs=pairs)[0]
-    assert len(read) == parts and seen[0] == 1
+    assert len(read) == parts and pairs.seen[0][0] == 1
     assert not any(c.doubtful for c in read)  # the pair reader was sure either way
     without = split_touching([[_tight_blob()]], [40.0], 3.0, _unsure_seven)[0]
     assert len(without) == 1  # no pair reader: a narrow mark read as a digit stays whole
