@@ -27,8 +27,8 @@ from pipeline.results import Box
 from segmentation.components import stroke_width
 from segmentation.normalize import batch_to_mnist, batch_to_pair
 from segmentation.segment import Component, segment_page
-from segmentation.touching import (MAX_CANDIDATES, PairScorer, Scorer, candidate_columns, cut_parts, cuts_at,
-                                   blend_pair, digit_values, tight_mask)
+from segmentation.touching import (AGREE_MARGIN, MAX_CANDIDATES, PAIR_SURE, PairScorer, Scorer, blend_pair,
+                                   both_sides, candidate_columns, cut_parts, cuts_at, digit_values, tight_mask)
 
 LINE_BAND = 2  # px either side of a printed line (beyond its measured width) kept as the line
 MARGIN = 0.5  # x frame height: how far around a frame the ink of digits crossing it is looked for
@@ -39,6 +39,7 @@ SOLID_COLUMN = 0.85  # share of a cell's height dark in a column next to an upri
 SPLIT_SHARE = 0.3  # share of a component's ink in a cell of its own for touching digits to be cut
 SPLIT_WIDTH = 1.3  # x cell pitch: a component narrower than this is one digit, even across a divider
 CUT_REACH = 0.3  # x cell pitch: how far from the divider touching digits may be cut
+RECUT_REACH = 0.5  # ... and entangled digits cut again where the pair reader reads them otherwise
 FULL_SPLIT_SHARE, FULL_SPLIT_WIDTH = 0.15, 0.9  # the same where every cell is to be written
 OWN = 0.3  # x cell height: a piece at least this tall is (part of) a digit of its own
 SPECK = 0.12  # x cell height: a cell's ink smaller than this both ways is a speck
@@ -356,18 +357,17 @@ def _cut_columns(profile: np.ndarray, x0: int, cells: list[int], dividers: np.nd
     return np.asarray(cells)[np.searchsorted(np.asarray(cuts), np.arange(len(profile)), side="right")]
 
 
-def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: Scorer) -> list[np.ndarray] | None:
-    """Cuts (one column per row of ``mask`` each, left to right) that split digits touching
-    across ``dividers`` (their columns in ``mask``) into the parts the classifier reads best.
-    Near each divider (within CUT_REACH cell pitches) the touching-digit splitter's candidate
-    positions are tried as straight cuts and as minimum-ink paths, and a straight cut at the
-    divider itself; every combination is scored in one batch. None when none leaves ink in
-    every part."""
+def _cut_options(mask: np.ndarray, dividers: list[float], reach: float) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
+    """Cuts (one column per row of ``mask`` each, left to right) that split ``mask`` across
+    ``dividers`` (their columns in ``mask``), and the parts of each (tight crops, concatenated):
+    near each divider (within ``reach`` px) the touching-digit splitter's candidate positions as
+    straight cuts and as minimum-ink paths, and a straight cut at the divider itself; every
+    combination that leaves ink in every part."""
     w = mask.shape[1]
     columns = candidate_columns(mask, len(dividers) + 1, stroke_width(mask))
     options = []
     for divider in dividers:
-        near = [c for c in columns if abs(c - divider) <= CUT_REACH * pitch] + [int(round(divider))]
+        near = [c for c in columns if abs(c - divider) <= reach] + [int(round(divider))]
         cuts = {}
         for x0 in near:
             if 0 < x0 < w:
@@ -381,6 +381,14 @@ def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: S
         if all(p.any() for p in parts):
             combos.append(combo)
             crops.extend(parts)
+    return combos, crops
+
+
+def _scored_cuts(mask: np.ndarray, dividers: list[float], pitch: float, score: Scorer) -> list[np.ndarray] | None:
+    """Of :func:`_cut_options` within CUT_REACH cell pitches of ``dividers``, the cuts that
+    split digits touching across them into the parts the classifier reads best (every
+    combination scored in one batch). None when none leaves ink in every part."""
+    combos, crops = _cut_options(mask, dividers, CUT_REACH * pitch)
     if not combos:
         return None
     values, _, _ = digit_values(score(batch_to_mnist(crops)), crops)
@@ -516,22 +524,75 @@ def _entangled(cell_of: np.ndarray, labels: np.ndarray) -> list[tuple[int, int]]
     return out
 
 
-def _pair_readings(cell_of: np.ndarray, labels: np.ndarray, score: Scorer,
-                   pairs: PairScorer) -> dict[int, np.ndarray]:
+def _recut_pairs(cell_of: np.ndarray, joined: list[tuple[int, int]], sides: np.ndarray, own: dict[int, np.ndarray],
+                 dividers: np.ndarray, pitch: float, score: Scorer) -> set[int]:
+    """Share out anew the ink of entangled neighbours (``joined``) whose digits the pair reader
+    is sure of (``sides``, both together at least PAIR_SURE) where the cells (``own``
+    probabilities) read otherwise: of the cuts of their ink near the divider (within RECUT_REACH
+    pitches), the one whose parts the classifier reads best as exactly the pair reader's digits,
+    if its parts' values trail the cells' by less than AGREE_MARGIN ('6' written out over the
+    divider into the next cell's '0', read '4' '2', the pair reader sure of '6' '0'). A cell is
+    recut once. ``cell_of`` is updated in place; returned: the cells recut."""
+    todo = []  # (a, b, digits, window's offset, mask, combos, first crop)
+    crops: list[np.ndarray] = []
+    taken: set[int] = set()
+    for (a, b), two in zip(joined, sides):
+        digits = tuple(int(k) for k in np.argmax(two, axis=1))
+        if digits == (int(np.argmax(own[a][:10])), int(np.argmax(own[b][:10]))) or both_sides(two) < PAIR_SURE:
+            continue
+        if a in taken or b in taken:
+            continue
+        ys, xs = np.nonzero((cell_of == a) | (cell_of == b))
+        y0, x0 = ys.min(), xs.min()
+        window = np.isin(cell_of[y0: ys.max() + 1, x0: xs.max() + 1], (a, b))
+        combos, parts = _cut_options(window, [dividers[a] - x0], RECUT_REACH * pitch)
+        if combos:
+            todo.append((a, b, digits, (y0, x0), window, combos, len(crops)))
+            crops.extend(parts)
+            taken.update((a, b))
+    if not todo:
+        return set()
+    values, unread, labels = digit_values(score(batch_to_mnist(crops)), crops)
+    recut: set[int] = set()
+    for a, b, digits, (y0, x0), window, combos, first in todo:
+        now = sum(float(np.log(max(own[c][:10].max(), 1e-6))) for c in (a, b))
+        best, best_value = None, now - AGREE_MARGIN
+        for k, combo in enumerate(combos):
+            i = first + 2 * k
+            if tuple(labels[i: i + 2]) == digits and not unread[i: i + 2].any() and values[i: i + 2].sum() > best_value:
+                best, best_value = combo, float(values[i: i + 2].sum())
+        if best is None:
+            continue
+        h, w = window.shape
+        view = cell_of[y0: y0 + h, x0: x0 + w]
+        left, right = cut_parts(window, best)
+        view[left], view[right] = a, b
+        recut.update((a, b))
+    return recut
+
+
+def _pair_readings(cell_of: np.ndarray, labels: np.ndarray, score: Scorer, pairs: PairScorer,
+                   dividers: np.ndarray, pitch: float) -> dict[int, np.ndarray]:
     """Final probabilities of the cells whose digits are entangled with a neighbour's
     (:func:`_entangled`): their own reading :func:`blend_pair`-ed with the pair reader's reading
     of the two cells' ink together (averaged over both neighbours for a cell between two), as
     for digits cut apart in free writing. Where a digit spills over the divider, whichever way
     its ink was shared out, the pair reader sees both digits whole; a disagreement shows as a
-    low confidence. Two calls in all: the classifier on those cells, the pair reader on the pairs."""
+    low confidence, unless a cut of the two cells' ink reads as the pair reader does
+    (:func:`_recut_pairs`; ``cell_of`` is then updated in place). The classifier on those cells
+    and the pair reader on the pairs, once each, and twice the classifier where a cut is tried."""
     joined = _entangled(cell_of, labels)
     if not joined:
         return {}
     cells = sorted({c for pair in joined for c in pair})
     own = dict(zip(cells, score(batch_to_mnist([tight_mask(cell_of == c) for c in cells]))))
     digits, _ = pairs(batch_to_pair([tight_mask((cell_of == a) | (cell_of == b)) for a, b in joined]))
+    digits = np.asarray(digits)
+    recut = sorted(_recut_pairs(cell_of, joined, digits, own, dividers, pitch, score))
+    if recut:
+        own.update(zip(recut, score(batch_to_mnist([tight_mask(cell_of == c) for c in recut]))))
     sides: dict[int, list[np.ndarray]] = {}
-    for (a, b), two in zip(joined, np.asarray(digits)):
+    for (a, b), two in zip(joined, digits):
         sides.setdefault(a, []).append(two[0])
         sides.setdefault(b, []).append(two[1])
     return {c: blend_pair(own[c], np.mean(sides[c], axis=0)) for c in cells}
@@ -552,7 +613,8 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None,
     (:func:`_keep_loose`), and a cell gets back the line pixels a stroke of its digit lay along
     where it then reads better (:func:`_restore_along_lines`; such cells come out doubtful).
     With ``pairs`` too, cells whose digits are entangled with a neighbour's carry probabilities
-    blended with the pair reader's (:func:`_pair_readings`)."""
+    blended with the pair reader's (:func:`_pair_readings`), their ink cut again where that
+    makes the two readers agree (:func:`_recut_pairs`)."""
     crop, mask = ink.crop, ink.mask
     if not mask.any():
         return []
@@ -607,7 +669,7 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None,
     doubtful = set()
     if score is not None and ink.stripped is not None:
         doubtful = _restore_along_lines(cell_of, mask, ink.stripped, cells, crop, score)
-    read = _pair_readings(cell_of, labels, score, pairs) if score is not None and pairs is not None else {}
+    read = _pair_readings(cell_of, labels, score, pairs, dividers, pitch) if score is not None and pairs is not None else {}
     out = []
     for index, cell in enumerate(cells):
         piece = cell_of == index

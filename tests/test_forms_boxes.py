@@ -225,6 +225,28 @@ def test_entangled_neighbours_are_read_by_the_pair_reader_too():
     assert marks[2].scores is None and all(m.scores is None for m in plain)
 
 
+def test_entangled_cells_are_cut_again_where_both_readers_then_agree():
+    # Seed 1's '1262155381': a '6' written out over the divider into the next cell, the grid's
+    # share of the ink read '0' '2'. Where the pair reader is sure of both digits (PAIR_SURE)
+    # and the cells read otherwise, the cut of their ink whose parts read the pair reader's
+    # digits is taken; the cells are left as they were when it is unsure or no cut reads so.
+    from forms.regions import _recut_pairs
+    ink = np.zeros((40, 60), bool)
+    paste(ink, glyph("1"), 2, 4)
+    paste(ink, glyph("0"), 28, 4)  # a third of it left of the divider (x = 36)
+    cell_of = np.where(ink, (np.arange(60) >= 36)[None].repeat(40, 0), -1).astype(np.int64)
+    scorer = TemplateScorer()
+    assert scorer.read([cell_of == 0, cell_of == 1]) == "??"
+    own = dict(enumerate(scorer(batch_to_mnist([cell_of == 0, cell_of == 1]))))
+    for pairs, changed in ((FixedPairs(1, 0), True), (FixedPairs(1, 0, sure=0.9), False), (FixedPairs(7, 3), False)):
+        cut = cell_of.copy()
+        sides, _ = pairs(np.zeros((1, 28, 56), np.float32))
+        recut = _recut_pairs(cut, [(0, 1)], sides, own, np.array([36.0]), 36.0, scorer)
+        assert recut == ({0, 1} if changed else set())
+        assert scorer.read([cut == 0, cut == 1]) == ("10" if changed else "??")
+        assert (cut[ink] >= 0).all() and (changed or (cut == cell_of).all())
+
+
 def test_cells_are_entangled_by_a_shared_component_or_overlapping_columns():
     from forms.regions import _entangled
     cell_of = np.full((10, 40), -1, np.int64)
