@@ -78,7 +78,8 @@ DOUBT_MARGIN = 0.5   # log-probability lead over any option reading other digits
 ONE_WIDTH = 0.5      # a written '1' is about half as wide as other digits (split readings of narrow pairs)
 PAIR_SURE = 0.9      # pair reader's confidence (both sides) that cuts a component read whole as no digit
 NARROW_SURE = 0.99   # a narrow mark read whole as a digit at least this surely is not asked whether it is two
-TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts such a narrow mark in two
+PAIR_WIDTH = 2.0     # expected digit widths (by the class read) up to which a wide mark no cut could beat is asked too
+TIGHT_SURE = 0.99    # the pair reader's two-digit head's probability that cuts such a mark in two
 TWO_SURE = 0.95      # ... that settles a close call between one digit and two for two (ONE_SURE: for one)
 ONE_SURE = 0.05
 UNDO_ONE = 0.3       # ... at most which a close cut in two of a mark read whole as a digit is undone
@@ -356,6 +357,13 @@ def is_wide(component: Component, line_height: float, width: float, scored: bool
     return aspect >= WIDE or w >= TWO_WIDE * width
 
 
+def beyond_splits(whole_value: float, digits: float, with_three: bool) -> bool:
+    """Whether a whole reading's value (log probability, shape penalty included) leads the
+    prior of every split of a mark ``digits`` expected digit widths wide by DOUBT_MARGIN: no
+    split can win, nor come close, so its cuts need not be made or scored."""
+    return whole_value >= max(prior(n, digits) for n in ((2, 3) if with_three else (2,))) + DOUBT_MARGIN
+
+
 def maybe_pair(component: Component, line_height: float, aspect: float = PAIR_ASPECT) -> bool:
     """Whether a digit-sized component not wide enough for :func:`is_wide` may still be two
     touching digits, one of them a thin '1' ('01', '61', '11'): at least ``aspect`` times as
@@ -599,9 +607,11 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
     parts of those a split could still beat (and, with ``pairs``, once more on the cuts of parts
     read as no digit that the pair reader reads as two: :func:`_resplit_unread`). A split's value
     is at most its prior (log probabilities are <= 0), so a whole reading that leads every split's prior
-    by DOUBT_MARGIN is final and its cuts are never made or scored (the same result, faster).
-    ``pairs`` (optional) reads whole, at most twice per page, the narrow marks read as a digit
-    but not surely (TIGHT_SURE), then the components cut in two, those read whole as no digit
+    by DOUBT_MARGIN is final (unless the pair reader is sure it holds two) and its cuts are never
+    made or scored (the same result, faster).
+    ``pairs`` (optional) reads whole, at most twice per page, the marks read as a digit but not
+    surely (NARROW_SURE) that are narrow or that no cut could beat (cut when it is sure they hold
+    two, TIGHT_SURE), then the components cut in two, those read whole as no digit
     that no cut beat, and those whose reading was a close call (see :func:`_apply_pairs`), and
     once more the cut parts read as no digit (:func:`_resplit_unread`).
     """
@@ -640,9 +650,18 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 comp.scores = probs
         known: dict[int, PairReading] = {}  # the pair reader's readings, by id of the component
         if pairs is not None:
-            # Narrow marks read as a digit, not surely: perhaps two digits written as tight as one.
-            _read_pairs([comp for (s, c, comp, _), probs, no_digit in zip(wide, whole_probs, unread)
-                         if (s, c) in narrow and not no_digit and probs.max() < NARROW_SURE], pairs, known)
+            # Marks read as a digit, not surely, that may be two: narrow ones (two digits written as
+            # tight as one) and wide ones no cut could beat (a '1' drawn through a '0': every cut
+            # leaves one of them broken, so only the pair reader can tell '10' from a '0').
+            asked = []
+            for (s, c, comp, digits), value, probs, no_digit, label in zip(wide, whole, whole_probs, unread,
+                                                                            whole_label):
+                if no_digit or probs.max() >= NARROW_SURE:
+                    continue
+                span = digits / CLASS_WIDTH[label]  # in widths of the class read, as the prior sees it
+                if (s, c) in narrow or (span <= PAIR_WIDTH and beyond_splits(value, span, digits >= THREE)):
+                    asked.append(comp)
+            _read_pairs(asked, pairs, known)
         tight = {k for k, (_, two) in known.items() if two >= TIGHT_SURE}  # ids of those surely two
         jobs: list[tuple[int, int, float, int, _Job, bool, bool]] = []
         crops: list[np.ndarray] = []
@@ -652,10 +671,9 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
             with_three = digits >= THREE
             # The prior weighs the width in digits of the class the whole reads as ('0' is wide).
             digits /= CLASS_WIDTH[label]
-            best_prior = max(prior(n, digits) for n in ((2, 3) if with_three else (2,)))
             # A mark read whole as no digit is tried whatever its digit value ('61' overlapping
             # read '4' at 0.45, '?' at 0.5) when a pair reader can confirm the cut (PAIR_SURE).
-            unproven = whole_value >= best_prior + DOUBT_MARGIN and id(comp) not in tight
+            unproven = beyond_splits(whole_value, digits, with_three) and id(comp) not in tight
             if unproven and not (no_digit and pairs is not None):
                 continue  # no split can win, nor come close
             options = segmentations(comp.mask, stroke, with_three)

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -269,3 +270,22 @@ def test_a_narrow_mark_read_as_a_digit_is_cut_when_the_pair_reader_is_sure_it_is
     assert not any(c.doubtful for c in read)  # the pair reader was sure either way
     without = split_touching([[_tight_blob()]], [40.0], 3.0, _unsure_seven)[0]
     assert len(without) == 1  # no pair reader: a narrow mark read as a digit stays whole
+
+
+def _one_through_zero() -> Component:
+    """A '1' drawn down through the left side of a '0': 40 px tall, 38 wide, one component that
+    no cut leaves both digits whole."""
+    mask = np.zeros((40, 38), np.uint8)
+    cv2.ellipse(mask, (21, 20), (15, 18), 0, 0, 360, 1, 3)
+    mask[1:39, 2:6] = 1
+    return Component(Box(100, 50, 38, 40), mask.astype(bool))
+
+
+@pytest.mark.parametrize("two, read_whole, digits", [(0.999, 0.95, [1, 0]), (0.9, 0.95, [0]), (0.999, 0.995, [0])])
+def test_a_wide_mark_no_cut_could_beat_is_cut_when_the_pair_reader_is_sure_it_is_two(two, read_whole, digits):
+    pairs = FixedPairs(1, 0, two=two)
+
+    read = split_touching([[_one_through_zero()]], [40.0], 3.0, _reads_everything_as(0, read_whole), pairs=pairs)[0]
+    assert [int(np.argmax(c.scores[:10])) if c.scores is not None else 0 for c in read] == digits
+    # Read whole surely (NARROW_SURE), the mark is not even asked.
+    assert len(pairs.seen) == (read_whole < 0.99)
