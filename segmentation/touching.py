@@ -648,32 +648,30 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
         for (_, _, comp, _), crop, probs in zip(wide, whole_crops, whole_probs):
             if crop.shape == comp.mask.shape:  # scored as it stands: kept unless it is cut
                 comp.scores = probs
+        # The prior weighs the width in digits of the class the whole reads as ('0' is wide).
+        spans = [digits / CLASS_WIDTH[label] for (_, _, _, digits), label in zip(wide, whole_label)]
+        final = [beyond_splits(value, span, digits >= THREE)
+                 for (_, _, _, digits), value, span in zip(wide, whole, spans)]
         known: dict[int, PairReading] = {}  # the pair reader's readings, by id of the component
         if pairs is not None:
             # Marks read as a digit, not surely, that may be two: narrow ones (two digits written as
             # tight as one) and wide ones no cut could beat (a '1' drawn through a '0': every cut
             # leaves one of them broken, so only the pair reader can tell '10' from a '0').
-            asked = []
-            for (s, c, comp, digits), value, probs, no_digit, label in zip(wide, whole, whole_probs, unread,
-                                                                            whole_label):
-                if no_digit or probs.max() >= NARROW_SURE:
-                    continue
-                span = digits / CLASS_WIDTH[label]  # in widths of the class read, as the prior sees it
-                if (s, c) in narrow or (span <= PAIR_WIDTH and beyond_splits(value, span, digits >= THREE)):
-                    asked.append(comp)
-            _read_pairs(asked, pairs, known)
+            _read_pairs([comp for (s, c, comp, _), probs, no_digit, span, beyond
+                         in zip(wide, whole_probs, unread, spans, final)
+                         if not no_digit and probs.max() < NARROW_SURE
+                         and ((s, c) in narrow or (span <= PAIR_WIDTH and beyond))], pairs, known)
         tight = {k for k, (_, two) in known.items() if two >= TIGHT_SURE}  # ids of those surely two
         jobs: list[tuple[int, int, float, int, _Job, bool, bool]] = []
         crops: list[np.ndarray] = []
-        for (s, c, comp, digits), whole_value, no_digit, label in zip(wide, whole, unread, whole_label):
+        for (s, c, comp, digits), whole_value, no_digit, label, span, beyond in zip(
+                wide, whole, unread, whole_label, spans, final):
             if (s, c) in narrow and not no_digit and id(comp) not in tight:
                 continue
             with_three = digits >= THREE
-            # The prior weighs the width in digits of the class the whole reads as ('0' is wide).
-            digits /= CLASS_WIDTH[label]
             # A mark read whole as no digit is tried whatever its digit value ('61' overlapping
             # read '4' at 0.45, '?' at 0.5) when a pair reader can confirm the cut (PAIR_SURE).
-            unproven = beyond_splits(whole_value, digits, with_three) and id(comp) not in tight
+            unproven = beyond and id(comp) not in tight
             if unproven and not (no_digit and pairs is not None):
                 continue  # no split can win, nor come close
             options = segmentations(comp.mask, stroke, with_three)
@@ -682,7 +680,7 @@ def split_touching(strings: list[list[Component]], heights: list[float], stroke:
                 parts = cut_parts(comp.mask, cuts)
                 crops.extend(tight_mask(p) for p in parts)
                 counts.append(len(parts))
-            jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, digits),
+            jobs.append((s, c, float(whole_value), int(label), _Job(comp, [[]] + options, start, counts, span),
                          bool(no_digit), unproven))
         parts_probs = np.asarray(score(batch_to_mnist(crops))) if crops else np.zeros((0, 11))
         parts_value, _, parts_label = digit_values(parts_probs, crops) if crops \
