@@ -52,6 +52,12 @@ OVERLAP = 0.7  # x the print's grey level: a line pixel this much darker has pen
 OVERLAP_RUN = 3  # px along a line: a darker run this long is a stroke lying on it, not noise
 RESTORE_DOUBT = 0.5  # log-probability: a cell reading another digit nearly as well with a line's pixels is in doubt
 RESTORE_SPAN = 0.25  # x a cell's side: how far apart a stroke must touch a line for the line between to be tried
+# Digits drawn with a straight stroke along a cell's side: the base of a '2' on the bottom line, the
+# bar of a '7' or '5' on the top line. The line's pixels given back are thicker and straighter than
+# the pen's, so such a trial reads a little worse than the digit would: it is taken within
+# FLAT_LEAD of the cell's reading (a '2' read 0.977 against a '7' read 0.997 without its base).
+FLAT_STROKES = {"bottom": "2", "top": "57"}
+FLAT_LEAD = 0.1  # log-probability
 
 
 @dataclass
@@ -455,7 +461,8 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
     '3'). Along each side of the cell, the stripped pixels between the first and last places
     where the cell's ink (or ink of no cell: a sliver of the stroke beside the line) touches
     them, at least RESTORE_SPAN of the side apart, are tried with the cell's ink; the cell takes
-    the trial reading another digit best when it reads better than without. ``cell_of`` is
+    the trial reading another digit best when it reads better than without (or nearly as well,
+    FLAT_LEAD, when that digit is drawn with a straight stroke along that side: FLAT_STROKES). ``cell_of`` is
     updated in place. Returned, to be flagged: the cells so changed (a reading from pixels the
     frame had) and those whose trial came within RESTORE_DOUBT of their reading."""
     free = mask & (cell_of < 0)
@@ -468,12 +475,12 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
         reach = max(4, round(EDGE * cell.h))
         # Each side's strip runs on into the corners: a stroke along a side may end there.
         across, along = slice(max(0, x0 - reach), x1 + reach), slice(max(0, y0 - reach), y1 + reach)
-        sides = [(slice(max(0, y1 - reach), y1 + reach), across, 1),  # bottom line
-                 (slice(max(0, y0 - reach), y0 + reach), across, 1),  # top line
-                 (along, slice(max(0, x0 - reach), x0 + reach), 0),  # left divider
-                 (along, slice(max(0, x1 - reach), x1 + reach), 0)]  # right divider
+        sides = {"bottom": (slice(max(0, y1 - reach), y1 + reach), across, 1),
+                 "top": (slice(max(0, y0 - reach), y0 + reach), across, 1),
+                 "left": (along, slice(max(0, x0 - reach), x0 + reach), 0),  # the dividers
+                 "right": (along, slice(max(0, x1 - reach), x1 + reach), 0)}
         base = None  # the cell's own crop, read once for all its sides
-        for rows, columns, axis in sides:
+        for side, (rows, columns, axis) in sides.items():
             line = stripped[rows, columns]
             if not line.any():
                 continue
@@ -488,19 +495,19 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
             if base is None:
                 base = len(crops)
                 crops.append(tight_mask(mark))
-            trials.append((index, base, len(crops), piece))
+            trials.append((index, base, len(crops), piece, FLAT_STROKES.get(side, "")))
             crops.append(tight_mask(mark | piece))
     doubtful: set[int] = set()
     if not trials:
         return doubtful
     values, unread, labels = digit_values(score(batch_to_mnist(crops)), crops)
-    best: dict[int, tuple[float, float, np.ndarray]] = {}  # cell: its best trial reading another digit
-    for index, k0, k1, piece in trials:
+    best: dict[int, tuple[float, float, np.ndarray, float]] = {}  # cell: its best trial reading another digit
+    for index, k0, k1, piece, flat in trials:
         before, after = values[k0], values[k1]
         if labels[k1] != labels[k0] and not unread[k1] and after > best.get(index, (0, -np.inf))[1]:
-            best[index] = (before, after, piece)
-    for index, (before, after, piece) in best.items():
-        if after > before:
+            best[index] = (before, after, piece, FLAT_LEAD if str(labels[k1]) in flat else 0.0)
+    for index, (before, after, piece, lead) in best.items():
+        if after > before - lead:
             cell_of[piece & (cell_of < 0)] = index
         if after > before - RESTORE_DOUBT:
             doubtful.add(index)
