@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
-# Grana's block-based labelling with statistics, on one thread (as in a worker), labels an A4 page's
-# ink in ~50 ms where Spaghetti (OpenCV's default) takes ~130 (opencv-python 5.0, session 12); both
-# give the same labels and statistics.
+# Grana's block-based labelling on one thread (as in a worker) labels an A4 page's ink in ~50 ms
+# where Spaghetti (OpenCV's default) takes ~130 (opencv-python 5.0, session 12); both give the same
+# labels. OpenCV's statistics cost more than the labelling itself, as they are gathered for every
+# background pixel too (a page with its regions stacked below is ~17 million of them): the boxes
+# and areas come from scipy's find_objects and a count over the ink pixels instead, ~2x faster.
 _CCL = cv2.CCL_GRANA
 
 
@@ -45,10 +48,12 @@ class PageScale:
 
 def label_components(ink: np.ndarray) -> Labeled:
     """8-connected components of a bool ink mask (True = ink)."""
-    mask = np.ascontiguousarray(ink, dtype=bool).view(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, _CCL)
-    boxes = stats[1:, :4].astype(np.int64)
-    areas = stats[1:, cv2.CC_STAT_AREA].astype(np.int64)
+    ink = np.ascontiguousarray(ink, dtype=bool)
+    n, labels = cv2.connectedComponentsWithAlgorithm(ink.view(np.uint8), 8, cv2.CV_32S, _CCL)
+    spans = np.array([(c.start, r.start, c.stop, r.stop) for r, c in ndimage.find_objects(labels)],
+                     np.int64).reshape(-1, 4)
+    boxes = np.concatenate([spans[:, :2], spans[:, 2:] - spans[:, :2]], axis=1)
+    areas = np.bincount(labels[ink], minlength=n)[1:].astype(np.int64)
     return Labeled(labels, boxes, areas)
 
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from tests.test_segment_helpers import (SCRIPT, SIMPLEX, TemplateScorer, blank, glyph, paste,
                                         touching, write)
 
+from segmentation.components import label_components
 from segmentation.segment import Component, segment_page
 
 
@@ -316,6 +317,20 @@ def test_empty_and_input_types():
     assert [len(s) for s in as_uint8] == [2]
     with pytest.raises(ValueError):
         segment_page(np.zeros((4, 4, 3), bool), None)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 60), st.integers(1, 60), st.floats(0.0, 0.6))
+def test_component_boxes_and_areas_are_opencvs_statistics(seed, height, width, density):
+    # Boxes and areas are gathered apart from the labelling: they must be what OpenCV's own
+    # statistics say, for every component, touching the image's edges too.
+    ink = np.random.default_rng(seed).random((height, width)) < density
+    lab = label_components(ink)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    assert len(lab) == n - 1
+    assert (lab.labels == labels).all()
+    assert (lab.boxes == stats[1:, :4]).all() and (lab.areas == stats[1:, cv2.CC_STAT_AREA]).all()
+    assert lab.boxes.dtype == lab.areas.dtype == np.int64
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
