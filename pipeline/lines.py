@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from pipeline.scale import grow, pow2_factor, shrink
-from segmentation.components import SPECK_AREA
+from segmentation.components import SPECK_AREA, label_components
 
 LENGTH_STROKES = 16  # a line is at least this many stroke widths long ...
 LENGTH_FRACTION = 25  # ... and at least 1/25 of the page's short side (99 px for A4 at 300 dpi)
@@ -289,12 +289,13 @@ def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float,
     ys, xs = np.nonzero(cv2.bitwise_and(strokes, cv2.dilate(lines, _rect(3, 3))))  # ink touching a line
     if not len(ys):
         return out
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
-    marks = labels[ys, xs]
+    lab = label_components(as_bool(strokes))
+    marks = lab.labels[ys, xs] - 1
     order = np.lexsort((xs, marks))
     ys, xs, marks = ys[order], xs[order], marks[order]
     starts = np.flatnonzero(np.r_[True, marks[1:] != marks[:-1]])
-    x, y, w, h, area = stats[marks[starts]].T
+    x, y, w, h = lab.boxes[marks[starts]].T
+    area = lab.areas[marks[starts]]
     dots = (h <= max(2, math.ceil(DOT_FLAT * stroke))) & (w <= DOT_WIDE * stroke) & (area < SPECK_AREA * stroke ** 2)
     gap = max(1, math.ceil(DOT_CLEAR * stroke))  # ink around the box grown by it, less its own: a neighbour
     dots &= _count_in(_integral(strokes), y - gap, y + h + gap, x - gap, x + w + gap) == area
