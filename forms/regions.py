@@ -24,7 +24,7 @@ from forms.frame_lines import line_core
 from forms.template import FieldSpec
 from pipeline.geometry import pad_box
 from pipeline.results import Box
-from segmentation.components import stroke_width
+from segmentation.components import label_components, stroke_width
 from segmentation.normalize import batch_to_mnist, batch_to_pair
 from segmentation.segment import Component, segment_page
 from segmentation.touching import (AGREE_MARGIN, MAX_CANDIDATES, PAIR_SURE, PairScorer, Scorer, blend_pair,
@@ -245,18 +245,19 @@ def _framed_ink(ink: np.ndarray, lines: np.ndarray, region: Region, others: list
     window = (slice(crop.y, crop.bottom), slice(crop.x, crop.right))
     dark = ink[window] | lines[window]
     clean = strip_frame(dark, region.frame, crop, None if gray is None else gray[window])
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(clean.view(np.uint8), connectivity=8)
-    cx, cy = centroids[1:, 0] + crop.x, centroids[1:, 1] + crop.y
+    lab = label_components(clean)
+    centroids = lab.centroids()
+    cx, cy = centroids[:, 0] + crop.x, centroids[:, 1] + crop.y
     inside = (cx >= b.x) & (cx < b.right) & (cy >= b.y) & (cy < b.bottom)
     # Pieces of a digit written over the frame's edge, cut off by the line they lie along.
-    x, y = stats[1:, 0] + crop.x, stats[1:, 1] + crop.y
-    w, h = stats[1:, 2], stats[1:, 3]
+    x, y = lab.boxes[:, 0] + crop.x, lab.boxes[:, 1] + crop.y
+    w, h = lab.boxes[:, 2], lab.boxes[:, 3]
     touching = ((x <= b.right + 2) & (x + w >= b.x - 2) & (y <= b.bottom + 2) & (y + h >= b.y - 2)
                 & (w <= b.h) & (h <= b.h))
     for o in others:
         touching &= ~((cx >= o.x) & (cx < o.right) & (cy >= o.y) & (cy < o.bottom))
     members = np.flatnonzero(inside | touching) + 1
-    return RegionInk(crop, np.isin(labels, members) if len(members) else np.zeros(clean.shape, bool), dark & ~clean)
+    return RegionInk(crop, np.isin(lab.labels, members) if len(members) else np.zeros(clean.shape, bool), dark & ~clean)
 
 
 def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region],
@@ -308,15 +309,19 @@ def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | N
     beyond_left = outer.x - crop.x if outer is not None else -1
     beyond_right = outer.right - crop.x if outer is not None else cell_of.shape[1] + 1
     for index, cell in enumerate(cells):
-        mask = cell_of == index
-        if not mask.any():
+        mask = (cell_of == index).view(np.uint8)
+        bx, by, bw, bh = cv2.boundingRect(mask)  # labelled there only: a comb's crop is ~10 cells wide
+        if bw == 0:
             continue
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(
+            np.ascontiguousarray(mask[by:by + bh, bx:bx + bw]), connectivity=8)
+        window = out[by:by + bh, bx:bx + bw]
         small, thin = max(2, round(SPECK * cell.h)), max(3, round(SLIVER * cell.h))
         top, bottom = cell.y - crop.y, cell.bottom - crop.y
         left, right = cell.x - crop.x, cell.right - crop.x
         for k in range(1, n):
             x, y, w, h = (int(v) for v in stats[k, :4])
+            x, y = x + bx, y + by
             speck = w < small and h < small
             flat = h <= thin and (y + h <= top + EDGE * cell.h or y >= bottom - EDGE * cell.h)
             hair = (x <= left + 3 or x + w >= right - 3) and w <= thin and h > 2 * thin
@@ -330,9 +335,11 @@ def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | N
                     target = _across(cell_of, cells, index + side, crop, y, y + h, side)
                     if target < 0:
                         if loose is not None:
-                            loose.append((index, labels == k))
+                            piece = np.zeros(cell_of.shape, bool)
+                            piece[by:by + bh, bx:bx + bw] = labels == k
+                            loose.append((index, piece))
                         continue
-            out[labels == k] = target
+            window[labels == k] = target
     return out
 
 

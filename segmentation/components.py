@@ -31,6 +31,13 @@ class Labeled:
     def __len__(self) -> int:
         return len(self.areas)
 
+    def centroids(self) -> np.ndarray:
+        """(N, 2) float x, y: the mean pixel position of each component (as OpenCV's statistics)."""
+        ys, xs = np.nonzero(self.labels)
+        owner = self.labels[ys, xs] - 1
+        area = np.maximum(self.areas, 1)
+        return np.stack([np.bincount(owner, xs, len(self)) / area, np.bincount(owner, ys, len(self)) / area], axis=1)
+
     def mask(self, index: int) -> np.ndarray:
         """Bool crop of component ``index`` within its box, holding only its own pixels."""
         x, y, w, h = self.boxes[index]

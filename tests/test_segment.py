@@ -321,15 +321,16 @@ def test_empty_and_input_types():
 
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(st.integers(0, 2**31 - 1), st.integers(1, 60), st.integers(1, 60), st.floats(0.0, 0.6))
-def test_component_boxes_and_areas_are_opencvs_statistics(seed, height, width, density):
+def test_component_boxes_areas_and_centroids_are_opencvs_statistics(seed, height, width, density):
     # Boxes and areas are gathered apart from the labelling: they must be what OpenCV's own
     # statistics say, for every component, touching the image's edges too.
     ink = np.random.default_rng(seed).random((height, width)) < density
     lab = label_components(ink)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
     assert len(lab) == n - 1
     assert (lab.labels == labels).all()
     assert (lab.boxes == stats[1:, :4]).all() and (lab.areas == stats[1:, cv2.CC_STAT_AREA]).all()
+    assert lab.centroids().shape == (n - 1, 2) and np.allclose(lab.centroids(), centroids[1:], rtol=0, atol=1e-9)
     assert lab.boxes.dtype == lab.areas.dtype == np.int64
 
 
