@@ -433,6 +433,18 @@ def test_bridge_faint_keeps_exactly_the_candidates_connected_to_kept_ink(dots):
     assert out.dtype == np.uint8 and set(np.unique(out)) <= {0, 255}
 
 
+def test_bridge_faint_with_more_components_than_16_bit_labels_hold():
+    # 90,000 isolated candidate pixels: OpenCV refuses 16-bit labels, and 32-bit ones are used.
+    from pipeline.binarize import bridge_faint
+
+    found = np.zeros((900, 900), np.uint8)
+    found[::3, ::3] = 255
+    kept = np.zeros_like(found)
+    kept[::6, ::3] = 255  # every other row of pixels is anchored
+    out = bridge_faint(kept, found, found.copy(), run=50, reach=1)
+    assert (out == kept).all()
+
+
 def test_a_full_stop_cut_flat_by_a_ruled_line_gets_the_line_beneath_it_back():
     """A stop written on a ruled line leaves only a speck-sized sliver above it once the line
     goes; the line pixels under such a sliver are given back, so segmentation still finds a
