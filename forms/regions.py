@@ -271,19 +271,18 @@ def take_ink(ink: np.ndarray, lines: np.ndarray, regions: list[Region],
     height, width = ink.shape
     rest = ink.copy()
     out: list[RegionInk] = []
-    owner, labels, stats = None, None, None
+    owner, lab = None, None
     for i, region in enumerate(regions):
         if region.frame is not None:
             taken = _framed_ink(ink, lines, region, [r.box for r in regions if r is not region], gray)
         else:
-            if owner is None:
-                n, labels, stats, centroids = cv2.connectedComponentsWithStats(
-                    np.ascontiguousarray(ink, dtype=bool).view(np.uint8), connectivity=8)
-                owner = _owner(centroids[1:], regions) if n > 1 else np.zeros(0, np.int64)
+            if lab is None:
+                lab = label_components(ink)
+                owner = _owner(lab.centroids(), regions)
             members = np.flatnonzero(owner == i) + 1  # labels
-            boxes = [region.box] + [Box(*(int(v) for v in stats[k, :4])) for k in members]
+            boxes = [region.box] + [Box(*(int(v) for v in lab.boxes[k - 1])) for k in members]
             crop = pad_box(Box.enclosing(boxes), 0, width, height)
-            window = labels[crop.y: crop.bottom, crop.x: crop.right]
+            window = lab.labels[crop.y: crop.bottom, crop.x: crop.right]
             taken = RegionInk(crop, np.isin(window, members) if len(members) else np.zeros(window.shape, bool))
         c = taken.crop
         rest[c.y: c.bottom, c.x: c.right] &= ~taken.mask
@@ -313,14 +312,13 @@ def _tidy_cells(cell_of: np.ndarray, cells: list[Box], crop: Box, outer: Box | N
         bx, by, bw, bh = cv2.boundingRect(mask)  # labelled there only: a comb's crop is ~10 cells wide
         if bw == 0:
             continue
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(
-            np.ascontiguousarray(mask[by:by + bh, bx:bx + bw]), connectivity=8)
-        window = out[by:by + bh, bx:bx + bw]
+        lab = label_components(mask[by:by + bh, bx:bx + bw])
+        labels, window = lab.labels, out[by:by + bh, bx:bx + bw]
         small, thin = max(2, round(SPECK * cell.h)), max(3, round(SLIVER * cell.h))
         top, bottom = cell.y - crop.y, cell.bottom - crop.y
         left, right = cell.x - crop.x, cell.right - crop.x
-        for k in range(1, n):
-            x, y, w, h = (int(v) for v in stats[k, :4])
+        for k in range(1, len(lab) + 1):
+            x, y, w, h = (int(v) for v in lab.boxes[k - 1])
             x, y = x + bx, y + by
             speck = w < small and h < small
             flat = h <= thin and (y + h <= top + EDGE * cell.h or y >= bottom - EDGE * cell.h)
@@ -637,11 +635,13 @@ def comb_marks(region: Region, ink: RegionInk, score: Scorer | None = None,
     dividers = np.asarray([(a.right + b.x) / 2 - crop.x for a, b in zip(cells[:-1], cells[1:])])
     pitch = float(np.median([b.x - a.x for a, b in zip(cells[:-1], cells[1:])])) if len(cells) > 1 else cells[0].w
     column_cell = np.searchsorted(dividers, np.arange(mask.shape[1]), side="right")
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    lab = label_components(mask)
+    labels = lab.labels
     found = []
     own = np.zeros(len(cells))  # ink each cell holds of components mostly its own
-    for k in range(1, n):
-        x, y, w, h, area = (int(v) for v in stats[k])
+    for k in range(1, len(lab) + 1):
+        x, y, w, h = (int(v) for v in lab.boxes[k - 1])
+        area = int(lab.areas[k - 1])
         profile = (labels[y:y + h, x:x + w] == k).sum(axis=0)
         shares = np.bincount(column_cell[x:x + w], weights=profile, minlength=len(cells))
         major = int(np.argmax(shares))

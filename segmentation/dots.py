@@ -17,6 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .components import label_components
 from .marks import Component
 from .patterns import plausible
 from .separators import DOT_SIZE, classify, shape
@@ -43,9 +44,8 @@ def _on_a_stem(rest: np.ndarray, neck: int, dot_top: int, dot_bottom: int, dot_h
     if len(contact) == 0:
         return False
     first = max(0, neck - int(np.ceil(2 * stroke)))
-    window = rest[: dot_bottom + 1, first: neck + 1].view(np.uint8)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(window), connectivity=8)
-    tops = stats[labels[contact, neck - first], cv2.CC_STAT_TOP]
+    lab = label_components(rest[: dot_bottom + 1, first: neck + 1])
+    tops = lab.boxes[lab.labels[contact, neck - first] - 1, 1]
     return int(tops.min()) <= dot_top - STEM * dot_h
 
 
