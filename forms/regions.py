@@ -467,11 +467,15 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
     where the cell's ink (or ink of no cell: a sliver of the stroke beside the line) touches
     them, at least RESTORE_SPAN of the side apart, are tried with the cell's ink; the cell takes
     the trial reading another digit best when it reads better than without (or nearly as well,
-    FLAT_LEAD, when that digit is drawn with a straight stroke along that side: FLAT_STROKES). ``cell_of`` is
-    updated in place. Returned, to be flagged: the cells so changed (a reading from pixels the
-    frame had) and those whose trial came within RESTORE_DOUBT of their reading."""
+    FLAT_LEAD, when that digit is drawn with a straight stroke along that side: FLAT_STROKES).
+    A divider's trial is only taken when the ink touches the divider itself that far apart, not
+    only in the corners, where it may touch the top or bottom line instead (a '2' whose curl
+    meets the divider and whose base meets the bottom line reads '0' with the divider between).
+    ``cell_of`` is updated in place. Returned, to be flagged: the cells so changed (a reading from
+    pixels the frame had) and those whose trial, taken or not, came within RESTORE_DOUBT of their
+    reading."""
     free = mask & (cell_of < 0)
-    trials, crops = [], []  # trials: (cell, its crop's index, the trial's, the pixels tried)
+    trials, crops = [], []  # trials: (cell, its crop's index, the trial's, the pixels tried, ...)
     for index, cell in enumerate(cells):
         mark = cell_of == index
         if not mark.any():
@@ -489,10 +493,17 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
             line = stripped[rows, columns]
             if not line.any():
                 continue
-            ends = _line_contacts(mark[rows, columns] | free[rows, columns], line, axis)
+            touching = mark[rows, columns] | free[rows, columns]
+            ends = _line_contacts(touching, line, axis)
             length = cell.w if axis == 1 else cell.h
             if ends is None or ends[1] - ends[0] < RESTORE_SPAN * length:
                 continue
+            takeable = True
+            if axis == 0:  # a divider: its contacts away from the top and bottom lines' corners
+                inner = np.zeros(line.shape, bool)
+                inner[max(0, y0 + reach) - along.start:max(0, y1 - reach) - along.start] = True
+                core = _line_contacts(touching, line & inner, axis)
+                takeable = core is not None and core[1] - core[0] >= RESTORE_SPAN * length
             span = [slice(None), slice(None)]
             span[axis] = slice(ends[0], ends[1] + 1)
             piece = np.zeros(mask.shape, bool)
@@ -500,22 +511,24 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
             if base is None:
                 base = len(crops)
                 crops.append(tight_mask(mark))
-            trials.append((index, base, len(crops), piece, FLAT_STROKES.get(side, "")))
+            trials.append((index, base, len(crops), piece, FLAT_STROKES.get(side, ""), takeable))
             crops.append(tight_mask(mark | piece))
     doubtful: set[int] = set()
     if not trials:
         return doubtful
     values, unread, labels = digit_values(score(batch_to_mnist(crops)), crops)
-    best: dict[int, tuple[float, float, np.ndarray, float]] = {}  # cell: its best trial reading another digit
-    for index, k0, k1, piece, flat in trials:
+    best: dict[int, tuple[float, float, np.ndarray, float]] = {}  # cell: its best takeable trial reading another digit
+    for index, k0, k1, piece, flat, takeable in trials:
         before, after = values[k0], values[k1]
-        if labels[k1] != labels[k0] and not unread[k1] and after > best.get(index, (0, -np.inf))[1]:
+        if labels[k1] == labels[k0] or unread[k1]:
+            continue
+        if after > before - RESTORE_DOUBT:
+            doubtful.add(index)
+        if takeable and after > best.get(index, (0, -np.inf))[1]:
             best[index] = (before, after, piece, FLAT_LEAD if str(labels[k1]) in flat else 0.0)
     for index, (before, after, piece, lead) in best.items():
         if after > before - lead:
             cell_of[piece & (cell_of < 0)] = index
-        if after > before - RESTORE_DOUBT:
-            doubtful.add(index)
     return doubtful
 
 

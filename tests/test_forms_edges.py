@@ -279,3 +279,50 @@ def test_a_two_whose_base_lies_on_the_bottom_line_is_read_two_and_flagged():
     result = read_page(page, DigitClassifier(), ReadOptions(overlays=False, flagged_crops=False))
     (comb,) = [s for s in result.strings if s.kind == "comb"]
     assert comb.text == "237282" and comb.glyphs[3].flagged
+
+
+def _cell_beside_its_lines(along_divider: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One comb cell (x 10-40, y 10-50) whose stripped lines are its left divider and bottom line,
+    and a '2'-like mark: a bar from the divider near the top corner, a diagonal, a base on the
+    bottom line; ``along_divider`` adds a side lying on the divider mid-height (a '0')."""
+    mask = np.zeros((60, 50), bool)
+    mask[14:17, 11:31] = True  # the bar, touching the divider in the top corner
+    for row in range(16, 48):  # the diagonal down to the base
+        col = 30 - (row - 16) // 2
+        mask[row, col:col + 3] = True
+    mask[47:50, 14:36] = True  # the base, on the bottom line
+    if along_divider:
+        mask[20:41, 11:13] = True
+    stripped = np.zeros_like(mask)
+    stripped[8:52, 8:10] = True  # left divider
+    stripped[50:53, 8:42] = True  # bottom line
+    cell_of = np.where(mask, 0, -1)
+    return cell_of, mask, stripped
+
+
+@pytest.mark.parametrize("along_divider", [False, True])
+def test_a_divider_is_given_back_only_where_the_ink_lies_along_it(monkeypatch, along_divider):
+    # A fake reader: a trial wider than the bare mark (the divider given back) reads '0' 0.97, a
+    # taller one (the bottom line given back) '2' 0.86, the bare mark '7' 0.93. The mark touches
+    # the divider only in the top corner and the bottom line near the bottom corner, so the
+    # divider's trial is not taken: the base's is ('2' is drawn with a straight base, FLAT_LEAD),
+    # and the cell is in doubt. A mark whose side touches the divider mid-height takes it.
+    from forms import regions
+    from pipeline.results import Box
+
+    monkeypatch.setattr(regions, "batch_to_mnist", lambda crops: crops)
+
+    def score(crops: list[np.ndarray]) -> np.ndarray:
+        base = crops[0]
+        probs = np.full((len(crops), 11), 0.001)
+        for k, crop in enumerate(crops):
+            digit, p = (0, 0.97) if crop.shape[1] > base.shape[1] else \
+                (2, 0.86) if crop.shape[0] > base.shape[0] else (7, 0.93)
+            probs[k, digit] = p
+        return probs
+
+    cell_of, mask, stripped = _cell_beside_its_lines(along_divider)
+    doubtful = regions._restore_along_lines(cell_of, mask, stripped, [Box(10, 10, 30, 40)], Box(0, 0, 50, 60), score)
+    assert doubtful == {0}
+    assert (cell_of[30, 8:10] == 0).all() == along_divider  # the divider's pixels mid-height
+    assert (cell_of[51, 20:30] == 0).all() != along_divider  # the bottom line's under the base
