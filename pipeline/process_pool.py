@@ -110,7 +110,9 @@ class ProcessExecutor:
             if broken:
                 alone.extend(pending.values())  # every other task in flight failed with it
                 pending.clear()
-                self.pool.shutdown(wait=True, cancel_futures=True)
+                # Not shutdown(wait=True): joining a broken pool can hang for good (its manager
+                # thread waiting on a worker it never hears from again; seen in this test suite).
+                self._stop_pool()
                 self.pool = self._new_pool()
 
     def worker_pids(self) -> list[int]:
@@ -123,6 +125,10 @@ class ProcessExecutor:
     def terminate(self) -> None:
         """Stop now (Ctrl-C): queued tasks are dropped and running ones killed; whatever was
         written so far stays valid (see pipeline.export)."""
+        self._stop_pool()
+
+    def _stop_pool(self) -> None:
+        """Drop the pool's queued tasks and kill its workers, without waiting on the pool."""
         processes = list((getattr(self.pool, "_processes", None) or {}).values())
         self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:  # no public API before Python 3.14 (terminate_workers)
