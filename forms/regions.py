@@ -475,7 +475,8 @@ def _restore_along_lines(cell_of: np.ndarray, mask: np.ndarray, stripped: np.nda
     pixels the frame had) and those whose trial, taken or not, came within RESTORE_DOUBT of their
     reading."""
     free = mask & (cell_of < 0)
-    trials, crops = [], []  # trials: (cell, its crop's index, the trial's, the pixels tried, ...)
+    # trials: (cell, its crop's index, the trial's, the pixels tried, digits drawn along that side, may it be taken)
+    trials, crops = [], []
     for index, cell in enumerate(cells):
         mark = cell_of == index
         if not mark.any():
