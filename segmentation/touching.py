@@ -21,15 +21,17 @@ With a pair reader (``pairs``), a component cut in two is also read whole: digit
 lose strokes to any cut ('54' cut into '5' and a '1'-like remnant of the '4'), the pair reader
 sees both whole, and each part's final probabilities blend the two readings (:func:`blend_pair`).
 Where another cut in two came within AGREE_MARGIN and its parts read exactly the two digits the
-pair reader is sure of, that cut is taken instead (:func:`_recut`).
+pair reader is sure of, that cut is taken instead (:func:`_recut`); so is one within DOUBT_MARGIN
+whose digits the pair reader reads without being sure of both (in doubt).
 A component read whole as no digit that no cut beat is cut in two when the pair reader is sure
 of both its digits (PAIR_SURE); such a component is cut even where its top digit alone would
 have kept it whole, only when the pair reader is as sure of both. The pair reader's third head
 (two digits or one) settles close calls: a narrow mark read whole as a digit, but not surely, is
 cut in two when the head is sure it holds two ('71' written as tight as one digit, TIGHT_SURE),
 and a close call between one digit and two is no longer doubtful when the head is sure either
-way (TWO_SURE, ONE_SURE), and a close cut in two is undone when the head finds one digit far
-likelier (UNDO_ONE) and the whole reads one (a '4' with a long bar, two digits wide, cut '41').
+way (TWO_SURE, ONE_SURE), and a close cut in two is undone when the whole reads one digit and
+the head finds one digit far likelier (UNDO_ONE), or is not sure of two and the pair reader reads
+other digits than the cut's parts (a '4' with a long bar, two digits wide, cut '11').
 A part of a cut in two read as no digit, beside one read as a digit, is cut again where the pair
 reader and the classifier read the same two digits in it ('391' cut '3' | '91', too narrow for
 three parts to be tried).
@@ -465,34 +467,47 @@ class _Doubt:
         return whole and cuts
 
     def undone(self, reading: PairReading) -> bool:
-        """Whether the pair reader undoes a cut in two the whole came close to: it finds one digit
-        far likelier than two (UNDO_ONE) and the whole reads one ('4' with a long bar cut '41')."""
-        return (self.choice != 0 and len(self.pieces) == 2 and 0 in self.rivals and self.whole_digit
-                and reading[1] <= UNDO_ONE)
+        """Whether the pair reader undoes a cut in two the whole came close to, the whole reading
+        one digit: it finds one digit far likelier than two (UNDO_ONE), or it is not sure of two
+        (TWO_SURE) and reads other digits than the cut's parts do (a '4' with a long bar, two
+        digits wide, cut '11' and read '41' by the pair reader: neither reader backs the cut)."""
+        if self.choice == 0 or len(self.pieces) != 2 or 0 not in self.rivals or not self.whole_digit:
+            return False
+        sides, two = reading
+        other = self.probs is not None and any(
+            np.argmax(single[:10]) != np.argmax(side) for single, side in zip(self.probs, sides))
+        return two <= UNDO_ONE or (two < TWO_SURE and other)
 
 
 def _agreeing_cuts(values: list[float], readings: list[tuple[int, ...]], counts: list[int], choice: int
-                   ) -> dict[tuple[int, ...], int]:
+                   ) -> dict[tuple[int, ...], tuple[int, float]]:
     """The best cut in two for each other reading within AGREE_MARGIN of the chosen cut in two
-    (option index by reading): one of them replaces the choice if the pair reader reads it."""
-    best: dict[tuple[int, ...], int] = {}
+    (option index and how far it trails the choice, by reading): one of them replaces the choice
+    if the pair reader reads it."""
+    best: dict[tuple[int, ...], tuple[int, float]] = {}
     for o in sorted(range(1, len(values)), key=lambda o: -values[o]):
         if counts[o - 1] == 2 and readings[o] != readings[choice] and values[choice] - values[o] < AGREE_MARGIN:
-            best.setdefault(readings[o], o)
+            best.setdefault(readings[o], (o, values[choice] - values[o]))
     return best
 
 
-def _recut(s: int, c: int, job: "_Job", agreeing: dict[tuple[int, ...], int], reading: PairReading,
-           parts_probs: np.ndarray, decided: dict[tuple[int, int], list[Component]]) -> bool:
+def _recut(s: int, c: int, job: "_Job", agreeing: dict[tuple[int, ...], tuple[int, float]],
+           reading: PairReading, parts_probs: np.ndarray, decided: dict[tuple[int, int], list[Component]]) -> bool:
     """Replace a component's chosen cut in two by a close one (``agreeing``) whose parts read the
-    digits the pair reader is sure of, both together at least PAIR_SURE and two digits at least
-    TWO_SURE: two readers agreeing outweigh a small lead of the cut's own reading ('47' overlapping,
-    cut into a '1' and a '0' by 0.5 log-probability, read '4' '7' by the cut just behind)."""
+    digits the pair reader reads, two digits at least TWO_SURE: two readers agreeing outweigh a
+    small lead of the cut's own reading ('47' overlapping, cut into a '1' and a '0' by 0.5
+    log-probability, read '4' '7' by the cut just behind). The pair reader must be sure of both
+    digits together (PAIR_SURE), or else the cut must trail by less than DOUBT_MARGIN (a close
+    call either way: '14' cut '11' by 0.04, the pair reader reading '14' at 0.75), and is in doubt."""
     sides, two = reading
-    option = agreeing.get(tuple(int(k) for k in np.argmax(sides, axis=1)))
-    if option is None or two < TWO_SURE or not _sure_of_both(reading):
+    found = agreeing.get(tuple(int(k) for k in np.argmax(sides, axis=1)))
+    if found is None or two < TWO_SURE:
         return False
-    return _take_cut(s, c, job, option, sides, parts_probs, decided, doubtful=False)
+    option, lead = found
+    sure = _sure_of_both(reading)
+    if not sure and lead >= DOUBT_MARGIN:
+        return False
+    return _take_cut(s, c, job, option, sides, parts_probs, decided, doubtful=not sure)
 
 
 def _take_cut(s: int, c: int, job: "_Job", option: int, sides: np.ndarray, parts_probs: np.ndarray,

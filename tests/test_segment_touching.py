@@ -9,7 +9,7 @@ from tests.test_segment_helpers import TemplateScorer, blank, glyph, paste, touc
 
 import segmentation.touching as touching_module
 from segmentation.segment import segment_page
-from segmentation.touching import candidate_columns, cut_parts, min_ink_path, prior
+from segmentation.touching import PAIR_SURE, candidate_columns, cut_parts, min_ink_path, prior
 
 
 def page_with(*masks: np.ndarray, gap: int = 40) -> np.ndarray:
@@ -316,11 +316,14 @@ def test_agreeing_cuts_are_close_cuts_in_two_reading_other_digits():
     readings = [(0,), (1, 0), (1, 0), (4, 7), (4, 7), (6, 7), (1, 2, 7)]
     counts = [2, 2, 2, 2, 2, 3]  # parts of each option after the whole
     # The best cut per other reading within the margin; the chosen reading and cuts in three are none.
-    assert _agreeing_cuts(values, readings, counts, 1) == {(4, 7): 3}
+    assert _agreeing_cuts(values, readings, counts, 1) == {(4, 7): (3, pytest.approx(0.51))}
 
 
-@pytest.mark.parametrize("sides, recut", [((0.95, 0.99), True), ((0.95, 0.6), False)])
-def test_a_close_cut_the_pair_reader_agrees_with_replaces_the_chosen_cut(sides, recut):
+@pytest.mark.parametrize("sides, lead, recut", [((0.95, 0.99), 1.0, True), ((0.95, 0.6), 1.0, False),
+                                               ((0.95, 0.6), 0.1, True), ((0.95, 0.99), 3.5, True)])
+def test_a_close_cut_the_pair_reader_agrees_with_replaces_the_chosen_cut(sides, lead, recut):
+    # Sure of both digits, the pair reader moves the cut however far behind (within AGREE_MARGIN,
+    # which _agreeing_cuts applies); unsure, only a cut trailing by less than DOUBT_MARGIN, in doubt.
     from pipeline.results import Box
     from segmentation.marks import Component
     from segmentation.touching import _Job, _recut
@@ -335,18 +338,24 @@ def test_a_close_cut_the_pair_reader_agrees_with_replaces_the_chosen_cut(sides, 
     pair = np.full((2, 10), 0.001, np.float32)
     pair[0, 4], pair[1, 7] = sides
     decided = {(0, 0): job.pieces(1)}
-    assert _recut(0, 0, job, {(4, 7): 2}, (pair, 1.0), parts_probs, decided) is recut
+    assert _recut(0, 0, job, {(4, 7): (2, lead)}, (pair, 1.0), parts_probs, decided) is recut
     pieces = decided[(0, 0)]
     assert [p.box.x for p in pieces] == ([102, 114] if recut else [102, 108])
     if recut:
-        assert [int(np.argmax(p.scores)) for p in pieces] == [4, 7] and not any(p.doubtful for p in pieces)
+        assert [int(np.argmax(p.scores)) for p in pieces] == [4, 7]
+        assert all(p.doubtful for p in pieces) == (sides[0] * sides[1] < PAIR_SURE)
 
 
-@pytest.mark.parametrize("whole_reads, two, pieces", [("4", 0.01, 1), ("4", 0.25, 1), ("4", 0.5, 2), ("?", 0.01, 2)])
-def test_a_close_cut_is_undone_where_the_pair_reader_is_sure_of_one_digit(monkeypatch, whole_reads, two, pieces):
-    # A '4' with a long bar, as wide as two digits, reads '4' whole and '4' '1' cut, the cut
+@pytest.mark.parametrize("whole_reads, two, pair_reads, pieces", [
+    ("4", 0.01, "08", 1), ("4", 0.25, "08", 1), ("4", 0.5, "08", 2), ("?", 0.01, "08", 2),
+    ("4", 0.5, "41", 1), ("4", 0.97, "41", 2), ("?", 0.5, "41", 2)])
+def test_a_close_cut_is_undone_where_the_pair_reader_is_sure_of_one_digit(monkeypatch, whole_reads, two,
+                                                                           pair_reads, pieces):
+    # A '4' with a long bar, as wide as two digits, reads '4' whole and two digits cut, the cut
     # winning by a little on the width prior: a pair reader sure it holds one digit undoes the
-    # cut; one unsure of it, or a whole read as no digit, leaves it cut (and in doubt).
+    # cut, and so does one unsure of two that reads other digits than the parts ('41' where the
+    # cut reads '0' '8'); one unsure of it that reads the cut's digits, one sure of two, or a
+    # whole read as no digit, leaves it cut (and in doubt).
     templates = TemplateScorer()
 
     def reader(crops):
@@ -359,7 +368,9 @@ def test_a_close_cut_is_undone_where_the_pair_reader_is_sure_of_one_digit(monkey
         return probs
 
     def pairs(images):
-        return np.full((len(images), 2, 10), 0.1, np.float32), np.full(len(images), two, np.float32)
+        sides = np.full((len(images), 2, 10), 0.01, np.float32)
+        sides[:, 0, int(pair_reads[0])] = sides[:, 1, int(pair_reads[1])] = 0.9
+        return sides, np.full(len(images), two, np.float32)
 
     monkeypatch.setattr(touching_module, "DOUBT_MARGIN", 1e9)  # the whole is a close rival
     mask, _ = touching("0", "8", overlap=1)
