@@ -19,6 +19,10 @@ neighbours on the same line have:
   touching (within about a pen width) they join without a continuing stroke when together
   they are as tall as their neighbours (MIN_FILL).
 
+No join may make a mark wider than MAX_ASPECT x its height, unless the mark is that wide already
+and the other piece lies inside its box: two touching digits, left for the splitter, keep a piece
+broken off one of them (the top of an '8' of '80' whose faint stroke broke: '80' read '30').
+
 Small compact marks low beside a digit are never joined: those are full stops and commas; nor
 are short bars at mid-height beside a digit: those are dashes.
 """
@@ -149,12 +153,15 @@ def _is_separator_like(small: tuple, big: tuple) -> bool:
 
 
 def _joins(lab: Labeled, a: int, b: int, union: tuple, boxes: np.ndarray,
-           scale: PageScale, vgap: int, close: float) -> bool:
+           scale: PageScale, vgap: int, close: float, within: bool = False) -> bool:
     """Whether components ``a`` and ``b`` (indices into ``lab``) are pieces of one digit, the
-    groups they belong to spanning ``union``; ``boxes`` are all kept components' boxes."""
+    groups they belong to spanning ``union`` (``within``: one group's box, the other inside it);
+    ``boxes`` are all kept components' boxes."""
     ba, bb = tuple(lab.boxes[a].tolist()), tuple(lab.boxes[b].tolist())
     small, big = (ba, bb) if ba[3] * ba[2] <= bb[3] * bb[2] else (bb, ba)
-    if _is_separator_like(small, big) or union[2] > MAX_ASPECT * union[3]:
+    # Too wide for one digit, unless one group's box holds the other's already (touching digits,
+    # for the splitter, and a piece of one of them inside their box).
+    if _is_separator_like(small, big) or (union[2] > MAX_ASPECT * union[3] and not within):
         return False
     ox = _span(ba[0], ba[0] + ba[2], bb[0], bb[0] + bb[2])
     oy = _span(ba[1], ba[1] + ba[3], bb[1], bb[1] + bb[3])
@@ -214,7 +221,7 @@ def merge_pieces(lab: Labeled, keep: np.ndarray, scale: PageScale) -> list[list[
         ga, gb = groups_box[ra].tolist(), groups_box[rb].tolist()
         x0, y0 = min(ga[0], gb[0]), min(ga[1], gb[1])
         union = (x0, y0, max(ga[0] + ga[2], gb[0] + gb[2]) - x0, max(ga[1] + ga[3], gb[1] + gb[3]) - y0)
-        if _joins(lab, int(idx[a]), int(idx[b]), union, groups_box, scale, vgap, close):
+        if _joins(lab, int(idx[a]), int(idx[b]), union, groups_box, scale, vgap, close, union in (tuple(ga), tuple(gb))):
             uf.parent[rb] = ra
             groups_box[ra] = union
             groups_box[rb] = 0

@@ -367,3 +367,33 @@ def test_full_page_is_fast():
     strings = segment_page(ink, None)
     assert time.process_time() - started < 1.0
     assert len(strings) == 56
+
+
+def test_a_piece_broken_off_one_of_two_touching_digits_stays_with_them():
+    # '80' touching, wider than MAX_ASPECT x its height, with a small piece of the '8''s top
+    # stroke broken off (a faint stroke): joined to the pair, whose width the join does not
+    # change, so the splitter cuts it with the '8' and not a '3'-like '8' and a stray speck.
+    from segmentation.merge import MAX_ASPECT
+    pair, _ = touching("8", "0", overlap=1, scale=2.0, thickness=3)
+    pair = cv2.resize(pair.view(np.uint8), None, fx=1.25, fy=1.0, interpolation=cv2.INTER_NEAREST).astype(bool)
+    h, w = pair.shape
+    assert w > MAX_ASPECT * h, "the test needs a pair too wide for one digit"
+    cut = pair.copy()
+    ys, xs = np.nonzero(pair[: h // 3, : w // 4])  # the '8''s top-left stroke
+    y, x = int(ys.mean()), int(xs.mean())
+    cut[y - 6: y + 6, x - 6: x + 6] = False
+    cut[y - 4: y + 4, x - 4: x + 4] = pair[y - 4: y + 4, x - 4: x + 4]
+    n, labels = cv2.connectedComponents(cut.view(np.uint8), connectivity=8)
+    assert n - 1 == 2, "the test needs the piece apart from the pair"
+    ink = blank(200, 600)
+    paste(ink, cut, 100, 60)
+    strings = segment_page(ink, None)
+    check_invariants(ink, strings)
+    piece = np.zeros(ink.shape, bool)
+    paste(piece, (labels == labels[y, x]) & cut, 100, 60)
+    owners = [c for s in strings for c in s
+              if (piece[c.box.y:c.box.bottom, c.box.x:c.box.right] & c.mask).any()]
+    assert len(owners) == 1
+    own = np.zeros(ink.shape, bool)
+    own[owners[0].box.y:owners[0].box.bottom, owners[0].box.x:owners[0].box.right] = owners[0].mask
+    assert (own & ~piece).sum() > 10 * piece.sum(), "the piece is a mark of its own"
