@@ -2,6 +2,11 @@
 freshly generated scans (a different seed from samples/forms/).
 
     python benchmarks/fields.py --mnist ../shared/data/mnist [--forms 20] [--cheques 40] [--auto 6]
+    python benchmarks/fields.py --mnist ../shared/data/mnist --seeds 1 3 5 7 9 11 13   # pooled
+
+With several seeds, each seed's scans go to their own folder (``--out`` with ``{seed}`` in it, or
+``--out``/seed<N>), each seed's figures are printed, and the targets are judged on all of them
+pooled: 200 templated fields a seed move by half a point with one field.
 
 A field is right when its whole normalised value is (every digit, the separators, the date).
 "Wrongly accepted" fields are wrong but not flagged: nobody would look at them. Targets:
@@ -48,23 +53,65 @@ def field_table(results: list[PageResult], truth_csv: Path) -> pd.DataFrame:
     return join(long_form(rows, names), read_truth(truth_csv))
 
 
-def auto_boxes(results: list[PageResult], truth_csv: Path) -> dict:
-    """Strings of untemplated forms (all in frames or combs) read as box/comb strings."""
+def auto_boxes(results: list[PageResult], truth_csv: Path) -> pd.DataFrame:
+    """Strings of untemplated forms (all in frames or combs) read as box/comb strings: the truth
+    rows with ``right``, ``flagged`` and ``found`` (NaN where no box or comb string matched)."""
     found = pd.DataFrame([row for r in results for row in r.string_rows()])
     truth = pd.read_csv(truth_csv, dtype={"text": str}, keep_default_na=False)
     boxed = found[found["kind"].isin(["box", "comb"])] if len(found) else found
     m = match(boxed, truth)
     m["value"], m["right"] = m["truth"], m["found"].fillna("") == m["truth"]
     m["flagged"] = m["flagged"] | m["found"].isna()
-    out = figures(m)
-    out["found_in_boxes"] = int(m["found"].notna().sum())
-    return out
+    m.attrs = {}  # match's unmatched strings: not counted here, and they would not concatenate
+    return m
+
+
+def boxes_figures(table: pd.DataFrame) -> str:
+    return (format_figures("auto boxes/combs (strings)", figures(table))
+            + f"   found as box/comb {int(table['found'].notna().sum())}/{len(table)}")
+
+
+def read_seed(seed: int, out: Path, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, list[str], int]:
+    """Generate one seed's scans in ``out`` (unless reused) and read them: (templated fields, cheque
+    fields, auto boxes' strings or None, a figures line per template, pages read)."""
+    sets, auto = out / "fields", out / "auto"
+    if not (args.reuse and all((sets / name).is_dir() for name in (*DESIGNS, "cheques"))):
+        generate_field_set(sets, args.mnist, seed=seed, n_forms=args.forms, n_cheques=args.cheques)
+    if args.auto and not (args.reuse and (auto / "truth.csv").is_file()):
+        generate_set(auto, args.mnist, seed=seed, n_forms=args.auto, n_cheques=0, n_ledgers=0,
+                     n_crops=0, n_pdf_pages=0, n_hires=0)
+    pages, tables, lines = 0, [], []
+    for name in DESIGNS:
+        results = read_all(sets / name, ReadOptions(template=sets / f"{name}.yaml", overlays=False, model_dir=args.model_dir), args.workers)
+        pages += len(results)
+        table = field_table(results, sets / name / "fields_truth.csv").assign(set=name, seed=seed)
+        tables.append(table)
+        lines.append(format_figures(f"template {name}", figures(table)))
+        registered = sum(not any("not recognised" in p for f in r.fields for p in f.problems) for r in results)
+        lines.append(f"{'':28} pages registered {registered}/{len(results)}")
+    cheque_results = read_all(sets / "cheques", ReadOptions(cheque=True, overlays=False, model_dir=args.model_dir), args.workers)
+    pages += len(cheque_results)
+    cheques = field_table(cheque_results, sets / "cheques" / "fields_truth.csv").assign(set="cheques", seed=seed)
+    boxes = None
+    if args.auto:
+        auto_results = read_all(auto, ReadOptions(overlays=False, model_dir=args.model_dir), args.workers)
+        pages += len(auto_results)
+        boxes = auto_boxes(auto_results, auto / "truth.csv")
+    return pd.concat(tables), cheques, boxes, lines, pages
+
+
+def seed_folder(out: Path, seed: int, several: bool) -> Path:
+    if "{seed}" in str(out):
+        return Path(str(out).format(seed=seed))
+    return out / f"seed{seed}" if several else out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=Path, default=default_dir("DIGITS_MNIST_DIR", "mnist"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="several seeds, figures pooled (overrides --seed)")
     parser.add_argument("--forms", type=int, default=20, help="scans per template")
     parser.add_argument("--cheques", type=int, default=40)
     parser.add_argument("--auto", type=int, default=6, help="untemplated forms (synth.form) for box detection")
@@ -78,52 +125,44 @@ def main() -> int:
     if args.mnist is None:
         print("MNIST folder not found: pass --mnist or set DIGITS_MNIST_DIR")
         return 2
-    sets, auto = args.out / "fields", args.out / "auto"
-    if not (args.reuse and all((sets / name).is_dir() for name in (*DESIGNS, "cheques"))):
-        generate_field_set(sets, args.mnist, seed=args.seed, n_forms=args.forms, n_cheques=args.cheques)
-    if args.auto and not (args.reuse and (auto / "truth.csv").is_file()):
-        generate_set(auto, args.mnist, seed=args.seed, n_forms=args.auto, n_cheques=0, n_ledgers=0,
-                     n_crops=0, n_pdf_pages=0, n_hires=0)
+    seeds = args.seeds or [args.seed]
     started = time.perf_counter()
-    pages = 0
-    tables = []
-    lines = []
-    for name in DESIGNS:
-        results = read_all(sets / name, ReadOptions(template=sets / f"{name}.yaml", overlays=False, model_dir=args.model_dir), args.workers)
-        pages += len(results)
-        table = field_table(results, sets / name / "fields_truth.csv").assign(set=name)
-        tables.append(table)
-        lines.append(format_figures(f"template {name}", figures(table)))
-        registered = sum(not any("not recognised" in p for f in r.fields for p in f.problems) for r in results)
-        lines.append(f"{'':28} pages registered {registered}/{len(results)}")
-    templated = pd.concat(tables)
-    cheque_results = read_all(sets / "cheques", ReadOptions(cheque=True, overlays=False, model_dir=args.model_dir), args.workers)
-    pages += len(cheque_results)
-    cheques = field_table(cheque_results, sets / "cheques" / "fields_truth.csv").assign(set="cheques")
-    amounts, dates = cheques[cheques["field"] == "amount"], cheques[cheques["field"] == "date"]
-    boxes = None
-    if args.auto:
-        auto_results = read_all(auto, ReadOptions(overlays=False, model_dir=args.model_dir), args.workers)
-        pages += len(auto_results)
-        boxes = auto_boxes(auto_results, auto / "truth.csv")
+    pages, parts, box_tables, lines = 0, [], [], []
+    for seed in seeds:
+        templated, cheques, boxes, seed_lines, n = read_seed(seed, seed_folder(args.out, seed, len(seeds) > 1), args)
+        pages += n
+        parts.append((templated, cheques))
+        if boxes is not None:
+            box_tables.append(boxes)
+        if len(seeds) > 1:
+            lines.append(f"seed {seed}")
+            lines.append(format_figures("  templated fields", figures(templated)))
+            lines.append(format_figures("  cheque amounts", figures(cheques[cheques["field"] == "amount"])))
+        else:
+            lines.extend(seed_lines)
     seconds = time.perf_counter() - started
+    templated = pd.concat([t for t, _ in parts])
+    cheques = pd.concat([c for _, c in parts])
+    amounts, dates = cheques[cheques["field"] == "amount"], cheques[cheques["field"] == "date"]
+    boxes = pd.concat(box_tables) if box_tables else None
 
     f_templated, f_amounts, f_dates = figures(templated), figures(amounts), figures(dates)
     everything = figures(pd.concat([templated, cheques]))
     print("\n".join(lines))
+    if len(seeds) > 1:
+        print(f"seeds {' '.join(map(str, seeds))}, pooled:")
     print(format_figures("templated fields, all", f_templated))
     print(format_figures("cheque amounts", f_amounts))
     print(format_figures("cheque dates", f_dates))
     if boxes is not None:
-        print(format_figures("auto boxes/combs (strings)", boxes)
-              + f"   found as box/comb {boxes['found_in_boxes']}/{boxes['fields']}")
+        print(boxes_figures(boxes))
     print(format_figures("all fields", everything))
     print(f"pages read {pages} in {seconds:.0f} s")
     if args.dump:
         pd.concat([templated, cheques]).to_csv(args.dump, index=False)
     if args.show:
         wrong = pd.concat([templated, cheques])
-        print(wrong[~wrong["right"]][["set", "file", "field", "text", "value", "found", "confidence",
+        print(wrong[~wrong["right"]][["seed", "set", "file", "field", "text", "value", "found", "confidence",
                                       "flagged"]].to_string())
     misses = []
     if f_templated["accuracy"] < TEMPLATED:
