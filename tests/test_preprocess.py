@@ -460,8 +460,30 @@ def test_a_full_stop_cut_flat_by_a_ruled_line_gets_the_line_beneath_it_back():
     assert lines[100, 20:290].all() and lines[100, 315:395].all()
     assert not lines[99:102, 300:305].any()  # the stop's side of the rule is its own again ...
     assert lines[103, 300:305].all()  # ... not the far edge, or the stop would hang like a comma
-    assert lines[99:104, 407:411].all()
+    assert lines[100:104, 407:411].all()  # the rule under it goes (its row above the rule is ink)
     assert not lines[:96].any()
+
+
+def test_a_stroke_resting_on_a_ruled_line_keeps_its_pixels_beside_the_line():
+    """Lines are found on a page halved by pooling and with a fringe a pixel or two wide; where a
+    stroke lies along the rule, the fringe is the stroke's own bottom, and taking it with the rule
+    cut a '2''s loop or a '1''s foot off as a separate speck (read as a full stop). Only the
+    rule's own rows go. Two marks resting on the rule side by side are not joined along it."""
+    from pipeline.lines import find_lines
+
+    mask = np.zeros((1700, 1700), bool)  # large enough to be analysed at half size
+    mask[851:854, 100:1600] = True  # the rule, 3 px
+    mask[700:852, 600:606] = True  # a stem coming down onto the rule ...
+    mask[845:852, 600:660] = True  # ... and a stroke lying along it, its bottom on the rule
+    mask[845:852, 900:930] = mask[845:852, 936:966] = True  # two marks resting on the rule,
+    mask[849:852, 930:936] = True  # touching only low down, within a pixel or two of it
+    mask[760:845, 900:906] = mask[760:845, 960:966] = True
+    lines = find_lines(mask, stroke=6.0)
+    assert lines[851:854, 100:590].all() and lines[851:854, 670:890].all()  # the rule goes
+    assert not lines[845:851, 600:660].any()  # the stroke on it stays whole
+    assert lines[851:854, 610:660].all()  # ... down to the rule's own rows
+    count, _ = cv2.connectedComponents((mask & ~lines)[:, 880:990].astype(np.uint8), connectivity=8)
+    assert count == 3  # paper and the two marks, still apart
 
 
 def test_a_bowl_cut_open_by_a_ruled_line_gets_the_line_between_its_sides_back():
