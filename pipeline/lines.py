@@ -153,11 +153,13 @@ def _line_core(lines: np.ndarray, strokes: np.ndarray, length: int) -> np.ndarra
     on them: taking a stroke's bottom with the line leaves its lowest piece (a '2''s loop, a
     '1''s foot) apart, read as a full stop. ``length`` (px): the shortest line.
 
-    A column of a line no thicker than the lines' mean thickness and CORE_SLACK px is line
+    A column of a line no thicker than the lines' mean thickness plus CORE_SLACK px is line
     alone; the rows it takes (the core) are carried sideways over the columns where strokes
     thicken it. Fringe pixels are given back only straight below or above a stroke, never
     sideways along the line: two marks that both rest on it must not be joined through it.
     Only the bands of rows holding line pixels are worked on (a tenth of a ruled page)."""
+    if lines.shape[0] < 2:
+        return lines
     on = cv2.reduce(lines, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > 0  # (REDUCE_MAX: 100x slower)
     if not on.any():
         return lines
