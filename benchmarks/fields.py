@@ -146,8 +146,9 @@ def main() -> int:
     amounts, dates = cheques[cheques["field"] == "amount"], cheques[cheques["field"] == "date"]
     boxes = pd.concat(box_tables) if box_tables else None
 
+    every_field = pd.concat([templated, cheques])
     f_templated, f_amounts, f_dates = figures(templated), figures(amounts), figures(dates)
-    everything = figures(pd.concat([templated, cheques]))
+    everything = figures(every_field)
     print("\n".join(lines))
     if len(seeds) > 1:
         print(f"seeds {' '.join(map(str, seeds))}, pooled:")
@@ -159,11 +160,10 @@ def main() -> int:
     print(format_figures("all fields", everything))
     print(f"pages read {pages} in {seconds:.0f} s")
     if args.dump:
-        pd.concat([templated, cheques]).to_csv(args.dump, index=False)
+        every_field.to_csv(args.dump, index=False)
     if args.show:
-        wrong = pd.concat([templated, cheques])
-        print(wrong[~wrong["right"]][["seed", "set", "file", "field", "text", "value", "found", "confidence",
-                                      "flagged"]].to_string())
+        columns = ["seed", "set", "file", "field", "text", "value", "found", "confidence", "flagged"]
+        print(every_field[~every_field["right"]][columns].to_string())
     misses = []
     if f_templated["accuracy"] < TEMPLATED:
         misses.append(f"templated fields {f_templated['accuracy']:.2%} right < {TEMPLATED:.0%}")

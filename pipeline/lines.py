@@ -114,7 +114,8 @@ def find_lines(mask: np.ndarray, gray: np.ndarray | None = None, stroke: float |
     length = (min_length or min_line_length(shape, stroke)) // factor
     horizontal, vertical = _find_lines(small, length, max(1.0, stroke / factor))
     lines = cv2.bitwise_or(
-        _line_core(cv2.bitwise_and(full, grow(horizontal, factor, shape, nearest=True)), full, length * factor),
+        _without_stroke_fringe(cv2.bitwise_and(full, grow(horizontal, factor, shape, nearest=True)), full,
+                               length * factor),
         cv2.bitwise_and(full, grow(vertical, factor, shape, nearest=True)))
     if gray is not None and cv2.countNonZero(lines):
         step = max(1, shape[0] // 512)  # a sample of rows is plenty for a quantile
@@ -147,7 +148,7 @@ def _find_lines(mask: np.ndarray, length: int, stroke: float) -> tuple[np.ndarra
     return cv2.bitwise_and(horizontal, keep), cv2.bitwise_and(vertical, keep)
 
 
-def _line_core(lines: np.ndarray, strokes: np.ndarray, length: int) -> np.ndarray:
+def _without_stroke_fringe(lines: np.ndarray, strokes: np.ndarray, length: int) -> np.ndarray:
     """Horizontal ``lines`` (0/255 uint8, found with a fringe a pixel or two wide) less the
     fringe's pixels that belong to ``strokes`` (the 0/255 mask the lines were found in) resting
     on them: taking a stroke's bottom with the line leaves its lowest piece (a '2''s loop, a
@@ -157,15 +158,14 @@ def _line_core(lines: np.ndarray, strokes: np.ndarray, length: int) -> np.ndarra
     alone; the rows it takes (the core) are carried sideways over the columns where strokes
     thicken it. Fringe pixels are given back only straight below or above a stroke, never
     sideways along the line: two marks that both rest on it must not be joined through it.
-    Only the bands of rows holding line pixels are worked on (a tenth of a ruled page)."""
+    Only the bands of rows holding line pixels are worked on (a tenth of a ruled page).
+    (:func:`forms.frame_lines.line_core` does the like for one frame line of known geometry.)"""
     if lines.shape[0] < 2:
         return lines
     on = cv2.reduce(lines, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > 0  # (REDUCE_MAX: 100x slower)
     if not on.any():
         return lines
-    # The lines' mean thickness (px): their pixels over the runs starting down the columns.
-    starts = cv2.countNonZero(lines[0]) + cv2.countNonZero(cv2.subtract(lines[1:], lines[:-1]))
-    rows = math.ceil(cv2.countNonZero(lines) / max(1, starts)) + CORE_SLACK
+    rows = math.ceil(_thickness(lines, vertical=False)) + CORE_SLACK
     bands = _bands(on, margin=rows + 1)
     out = lines.copy()
     column = _rect(1, rows + 1)
@@ -305,16 +305,16 @@ def _any_in(total: np.ndarray, y0: np.ndarray, y1: np.ndarray, x0: np.ndarray,
 
 
 def _thickness(lines: np.ndarray, vertical: bool) -> float:
-    """Mean thickness in px of the lines in a 0/255 mask (pixels per run across the lines)."""
-    mask = lines > 0
-    area = int(np.count_nonzero(mask))
+    """Mean thickness in px of the lines in a 0/255 uint8 mask (pixels per run across the lines)."""
+    area = cv2.countNonZero(lines)
     if area == 0:
         return 0.0
+    # A run starts where a line pixel follows paper (saturating subtraction: 255 - 0 only).
     if vertical:  # runs across a vertical line go left to right
-        starts = np.count_nonzero(mask[:, 0]) + np.count_nonzero(mask[:, 1:] & ~mask[:, :-1])
+        starts = cv2.countNonZero(lines[:, 0]) + cv2.countNonZero(cv2.subtract(lines[:, 1:], lines[:, :-1]))
     else:
-        starts = np.count_nonzero(mask[0]) + np.count_nonzero(mask[1:] & ~mask[:-1])
-    return area / max(1, int(starts))
+        starts = cv2.countNonZero(lines[0]) + cv2.countNonZero(cv2.subtract(lines[1:], lines[:-1]))
+    return area / max(1, starts)
 
 
 def _under_resting_marks(lines: np.ndarray, strokes: np.ndarray, stroke: float,

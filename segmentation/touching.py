@@ -462,8 +462,7 @@ class _Doubt:
         if len(self.pieces) != 2 or self.probs is None:
             return False  # a reader of pairs cannot settle a cut into three
         whole = 0 not in self.rivals or two >= TWO_SURE
-        cuts = all(r == 0 for r in self.rivals) or all(
-            np.argmax(single[:10]) == np.argmax(side) for single, side in zip(self.probs, sides))
+        cuts = all(r == 0 for r in self.rivals) or self._parts_read_as(sides)
         return whole and cuts
 
     def undone(self, reading: PairReading) -> bool:
@@ -474,9 +473,13 @@ class _Doubt:
         if self.choice == 0 or len(self.pieces) != 2 or 0 not in self.rivals or not self.whole_digit:
             return False
         sides, two = reading
-        other = self.probs is not None and any(
-            np.argmax(single[:10]) != np.argmax(side) for single, side in zip(self.probs, sides))
+        other = self.probs is not None and not self._parts_read_as(sides)
         return two <= UNDO_ONE or (two < TWO_SURE and other)
+
+    def _parts_read_as(self, sides: np.ndarray) -> bool:
+        """Whether the classifier read the chosen cut's parts (``probs``) as the digits the pair
+        reader reads on its two sides."""
+        return all(np.argmax(single[:10]) == np.argmax(side) for single, side in zip(self.probs, sides))
 
 
 def _agreeing_cuts(values: list[float], readings: list[tuple[int, ...]], counts: list[int], choice: int
