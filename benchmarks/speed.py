@@ -201,18 +201,19 @@ def main(argv: list[str] | None = None) -> int:
 
         # 5. One worker against two, same pages.
         n = min(args.scaling_pages, args.pages)
-        subset = ensure_pages(n, args.cache, args.seed)[0]
-        scaling: dict[int, list[Watched]] = {1: [], 2: []}
-        for r in range(args.repeat):  # interleaved, so a change in the machine's load hits both
-            for workers in (1, 2):
-                run = cli_run(subset, tmp / f"scale{workers}_{r}", workers, extra)
-                scaling[workers].append(run)
-                print(describe(f"scaling, {workers} worker(s), run {r + 1}", run, n))
-        rates = {w: statistics.median(run.steady_rate for run in runs) for w, runs in scaling.items()}
-        cpus = {w: statistics.median(run.cpu / n for run in runs) for w, runs in scaling.items()}
-        figures["speedup_1_to_2"] = rates[2] / rates[1]
-        print(f"speed-up 1 -> 2 workers (steady pages/s, median of {args.repeat}): "
-              f"{figures['speedup_1_to_2']:.2f}x; CPU s/page {cpus[1]:.2f} -> {cpus[2]:.2f}")
+        if n > 0:  # --scaling-pages 0 leaves this figure out
+            subset = ensure_pages(n, args.cache, args.seed)[0]
+            scaling: dict[int, list[Watched]] = {1: [], 2: []}
+            for r in range(args.repeat):  # interleaved, so a change in the machine's load hits both
+                for workers in (1, 2):
+                    run = cli_run(subset, tmp / f"scale{workers}_{r}", workers, extra)
+                    scaling[workers].append(run)
+                    print(describe(f"scaling, {workers} worker(s), run {r + 1}", run, n))
+            rates = {w: statistics.median(run.steady_rate for run in runs) for w, runs in scaling.items()}
+            cpus = {w: statistics.median(run.cpu / n for run in runs) for w, runs in scaling.items()}
+            figures["speedup_1_to_2"] = rates[2] / rates[1]
+            print(f"speed-up 1 -> 2 workers (steady pages/s, median of {args.repeat}): "
+                  f"{figures['speedup_1_to_2']:.2f}x; CPU s/page {cpus[1]:.2f} -> {cpus[2]:.2f}")
 
     print("\ntargets:")
     for key, target in TARGETS.items():

@@ -274,10 +274,13 @@ def _contains(outer: Box, inner: Box) -> bool:
     return outer.x <= inner.x and outer.y <= inner.y and inner.right <= outer.right and inner.bottom <= outer.bottom
 
 
-def _pale_frames(gray: np.ndarray, ink: np.ndarray, lines: np.ndarray | None) -> list[Frame]:
+def _pale_frames(gray: np.ndarray, ink: np.ndarray) -> list[Frame]:
     """Frames printed too light to be ink (a form printed in a pale "dropout" colour for machine
     reading): found among the lines of any shade darker than paper, kept where the page's ``ink``
-    and removed ``lines`` hold little of their top edge. Only their place and
+    holds little of their top edge (handwriting crossing it). The page's removed lines may hold
+    part of it: a pale print is partly dark enough to be a line on a page enlarged to the working
+    resolution (the Sauvola window grows with the page), too little of it for a frame of lines.
+    Only their place and
     kind are wanted, so the page is reduced first (darkest pixel of each block, which keeps
     one-pixel lines) to about PALE_SIDE: a few px of error, a fraction of the work."""
     if min(gray.shape) < 2 * MIN_SIDE:  # no field fits (and OpenCV takes a 1 x 1 page for a scalar)
@@ -290,7 +293,7 @@ def _pale_frames(gray: np.ndarray, ink: np.ndarray, lines: np.ndarray | None) ->
         if box.h > MAX_HEIGHT + 2 * _gap(gray.shape):  # the limit in full-size px
             continue
         window = (slice(max(0, box.y - f), inner.y + f), slice(box.x, box.right))
-        edge = ink[window] if lines is None else ink[window] | lines[window]
+        edge = ink[window]
         if edge.size and float(edge.any(axis=0).mean()) <= PALE_EDGE:
             out.append(Frame(box, inner, [_scaled(b, f) for b in frame.cells],
                              [_scaled(b, f) for b in frame.holes], pale=True))
@@ -330,7 +333,7 @@ def find_frames(lines: np.ndarray, gray: np.ndarray | None = None,
     removed = lines is not None and np.any(lines)
     frames = _frames_in(lines, gray) if removed else []
     if gray is not None and ink is not None:
-        pale = _pale_frames(gray, ink, lines if removed else None)
+        pale = _pale_frames(gray, ink)
         frames += [p for p in pale if not any(_overlap(p.box, f.box) for f in frames)]
     # A frame around other frames is a border or a panel, not a field.
     frames = [f for f in frames if not any(g is not f and _contains(f.inner, g.box) for g in frames)]
