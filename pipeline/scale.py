@@ -20,9 +20,9 @@ def working_scale(shape: tuple[int, ...]) -> float:
 
     The stages' pixel sizes (the stroke edges binarization keeps, the bands either side of a printed
     line, the gaps bridged in a frame) were tuned on 300 dpi pages, and pages scanned at 150-200 dpi
-    read worse at their own size: measured on the 19 generated page sets, enlarging them to A4 at
-    300 dpi put 3 more strings in 100 right on 150-200 dpi forms and flagged 1.2 in 100 fewer
-    strings in all (README, session 30). Enlarging adds no detail, so it stops at MAX_ENLARGE."""
+    read worse at their own size: on the 19 generated page sets, enlarged to A4 at 300 dpi, 150-200
+    dpi forms read 2.3 more strings in 100 right (ledgers at 150 dpi 1.1 fewer), 1.2 in 100 fewer
+    strings were flagged in all (README, session 30). Enlarging adds no detail: at most MAX_ENLARGE."""
     height, width = shape[:2]
     short = min(height, width)
     if short < MIN_PAGE_SIDE or short >= WORK_SIDE:
