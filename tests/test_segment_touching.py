@@ -425,3 +425,24 @@ def test_a_cut_part_read_as_no_digit_is_cut_again_where_both_readers_read_two(si
     if parts == 3:
         assert [int(np.argmax(p.scores)) for p in pieces[1:]] == [9, 1]
         assert pieces[1].box.x == 124 and sum(int(p.mask.sum()) for p in pieces[1:]) == int(pair.sum())
+
+
+def test_score_crops_scores_each_distinct_crop_once_and_answers_for_every_crop():
+    from segmentation.normalize import batch_to_mnist
+    from segmentation.touching import score_crops
+
+    a, b = np.zeros((30, 12), bool), np.zeros((30, 12), bool)
+    a[:, 4:8] = True
+    b[5:25, 2:10] = True
+    c = np.ones((12, 30), bool)  # a's pixel count, another shape
+    seen = []
+
+    def score(images: np.ndarray) -> np.ndarray:
+        seen.append(len(images))
+        return images.reshape(len(images), -1)[:, :11] + images.sum(axis=(1, 2))[:, None]
+
+    crops = [a, b, a.copy(), c, b, a]
+    out = score_crops(score, crops)
+    assert seen == [3]
+    np.testing.assert_array_equal(out, score(batch_to_mnist(crops)))
+    assert score_crops(score, []).shape == (0, 11)
