@@ -82,8 +82,8 @@ def to_mnist(ink: np.ndarray, box: int = MNIST_BOX, size: int = MNIST_SIZE) -> n
     # Translate so the centre of mass lands on the field's centre, by whole pixels (a sub-pixel
     # shift would blur thin strokes), never pushing the glyph's box outside the field.
     centre = (size - 1) / 2.0
-    x0 = int(np.clip(round(centre - cx), 0, size - new_w))
-    y0 = int(np.clip(round(centre - cy), 0, size - new_h))
+    x0 = min(max(round(centre - cx), 0), size - new_w)  # plain ints: np.clip on scalars is slow
+    y0 = min(max(round(centre - cy), 0), size - new_h)
     out[y0:y0 + new_h, x0:x0 + new_w] = glyph
     return np.clip(out, 0.0, 1.0)
 

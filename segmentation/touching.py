@@ -180,10 +180,13 @@ def min_ink_path(mask: np.ndarray, x0: int, reach: int) -> np.ndarray:
 
 def cut_parts(mask: np.ndarray, cuts: list[np.ndarray]) -> list[np.ndarray]:
     """The mask split along sorted, non-crossing cuts into len(cuts) + 1 full-size masks."""
-    h, w = mask.shape
-    xs = np.arange(w)[None]
-    bounds = [np.zeros(h, np.int64)] + list(cuts) + [np.full(h, w, np.int64)]
-    return [mask & (xs >= a[:, None]) & (xs < b[:, None]) for a, b in zip(bounds[:-1], bounds[1:])]
+    xs = np.arange(mask.shape[1])[None]
+    left_of = [xs < cut[:, None] for cut in cuts]  # one comparison per cut, not two per part
+    parts, rest = [], mask
+    for side in left_of:
+        parts.append(rest & side)
+        rest = rest & ~side
+    return parts + [rest]
 
 
 def _plausible(parts: list[np.ndarray], total: int) -> bool:
