@@ -130,9 +130,17 @@ class ProcessExecutor:
     def _stop_pool(self) -> None:
         """Drop the pool's queued tasks and kill its workers, without waiting on the pool."""
         processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        results = getattr(self.pool, "_result_queue", None)  # shutdown forgets it
         self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:  # no public API before Python 3.14 (terminate_workers)
             if process.is_alive():
                 process.terminate()
         for process in processes:
             process.join(timeout=5)
+        # A worker killed while sending its result leaves half a message in the result pipe: the
+        # pool's manager thread waits for the rest for ever, and so does the interpreter, which
+        # joins that thread at exit. With the workers gone, closing this process's write end
+        # turns the wait into an end of file (no public API does it).
+        writer = getattr(results, "_writer", None)
+        if writer is not None and not any(process.is_alive() for process in processes):
+            writer.close()

@@ -140,5 +140,21 @@ def test_terminate_stops_running_tasks_at_once():
     assert all(_gone(pid) for pid in pids)
 
 
+def test_terminate_leaves_no_thread_waiting_on_a_half_sent_result():
+    """A worker killed while sending its result leaves half a message in the pool's result pipe;
+    the pool's manager thread would wait for the rest for ever and the interpreter, which joins
+    it at exit, would never exit (the test suite hung so once after its last test)."""
+    import struct
+
+    executor = ProcessExecutor(1)
+    assert executor.pool.submit(square, 3).result() == 9
+    manager = executor.pool._executor_manager_thread
+    os.write(executor.pool._result_queue._writer.fileno(), struct.pack("!i", 1000) + b"x" * 10)
+    time.sleep(0.2)  # the manager is now reading the rest of the message
+    executor.terminate()
+    manager.join(timeout=10)
+    assert not manager.is_alive()
+
+
 def test_available_cores():
     assert 1 <= available_cores() <= (os.cpu_count() or 1)
