@@ -380,8 +380,8 @@ def maybe_pair(component: Component, line_height: float, aspect: float = PAIR_AS
 
 def score_crops(score: Scorer, crops: list[np.ndarray]) -> np.ndarray:
     """``score(batch_to_mnist(crops))``, each distinct crop normalised and scored once: about a
-    quarter of the parts a page's candidate cuts give are repeats (one part cut off the same
-    way by a straight cut and a path, or by a cut in two and a cut in three)."""
+    quarter of the parts a page's candidate cuts give are repeats (the same part cut off by
+    different candidate cuts; measured on 8 benchmark pages)."""
     if not crops:
         return np.zeros((0, 11), np.float32)
     first: dict[tuple, int] = {}
