@@ -16,9 +16,9 @@ from pipeline.geometry import invert, map_box, pad_box
 from pipeline.options import ReadOptions
 from pipeline.overlay import draw_overlay, encode_overlay
 from pipeline.preprocess import preprocess
-from pipeline.scale import enlarge, working_scale
 from pipeline.results import (AMBIGUOUS_GROUPING, IMPOSSIBLE_DATE, LOW_CONFIDENCE, NOT_A_DIGIT, NOT_A_DIGIT_REASON, SEGMENTATION_DOUBT,
                               SEPARATOR_LAYOUT, SHORT_ZERO, DigitString, Glyph, PageResult, crop_name, overlay_name)
+from pipeline.scale import enlarge, working_scale
 from segmentation.normalize import batch_to_mnist
 from segmentation.patterns import ambiguous_grouping, impossible_date_groups, plausible, possible_date, written_date
 from segmentation.segment import Component
