@@ -50,7 +50,10 @@ LOOSE_MARGIN = 0.5  # log-probability loss of its cell's reading for which a loo
 NUB = 0.2  # x cell size: a piece this narrow (and under twice as tall) at a cell's side is not a digit
 OVERLAP = 0.7  # x the print's grey level: a line pixel this much darker has pen ink over the print
 OVERLAP_RUN = 3  # px along a line: a darker run this long is a stroke lying on it, not noise
-RESTORE_DOUBT = 0.5  # log-probability: a cell reading another digit nearly as well with a line's pixels is in doubt
+# log-probability: a cell reading another digit nearly as well with a line's pixels is in doubt. A
+# '2' whose curl meets a divider reads '0' at 0.6-0.9 with the divider given back (never rightly,
+# 19 page sets); a '0' with its side on the divider reads '2' without it as surely as '0' with it.
+RESTORE_DOUBT = 0.1
 RESTORE_SPAN = 0.25  # x a cell's side: how far apart a stroke must touch a line for the line between to be tried
 # Digits drawn with a straight stroke along a cell's side: the base of a '2' on the bottom line, the
 # bar of a '7' or '5' on the top line. The line's pixels given back are thicker and straighter than

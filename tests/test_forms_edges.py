@@ -326,3 +326,26 @@ def test_a_divider_is_given_back_only_where_the_ink_lies_along_it(monkeypatch, a
     assert doubtful == {0}
     assert (cell_of[30, 8:10] == 0).all() == along_divider  # the divider's pixels mid-height
     assert (cell_of[51, 20:30] == 0).all() != along_divider  # the bottom line's under the base
+
+
+@pytest.mark.parametrize("trial_p, doubtful", [(0.7, False), (0.98, True)])
+def test_a_cell_is_in_doubt_only_when_a_line_given_back_reads_another_digit_nearly_as_well(
+        monkeypatch, trial_p, doubtful):
+    # A '2' read 0.999 whose curl meets the divider: with the divider given back it reads '0',
+    # at 0.7 (a '2' closed by a line: no reason to doubt it) or at 0.98 (a '0' whose side lay on
+    # the divider reads '2' without it as surely: in doubt).
+    from forms import regions
+    from pipeline.results import Box
+
+    monkeypatch.setattr(regions, "batch_to_mnist", lambda crops: crops)
+
+    def score(crops: list[np.ndarray]) -> np.ndarray:
+        probs = np.full((len(crops), 11), 0.0001)
+        for k, crop in enumerate(crops):
+            digit, p = (0, trial_p) if crop.shape[1] > crops[0].shape[1] else (2, 0.999)
+            probs[k, digit] = p
+        return probs
+
+    cell_of, mask, stripped = _cell_beside_its_lines(True)
+    found = regions._restore_along_lines(cell_of, mask, stripped, [Box(10, 10, 30, 40)], Box(0, 0, 50, 60), score)
+    assert found == ({0} if doubtful else set())
