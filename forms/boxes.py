@@ -81,12 +81,29 @@ def _bridged(lines: np.ndarray, gray: np.ndarray | None) -> np.ndarray:
         return mask
     gap = _gap(mask.shape)
     dark = cv2.compare(gray, PAPER, cv2.CMP_LT)
-    out = mask
-    for piece, bridge in (((2 * gap, 1), (BRIDGE * gap, 1)), ((1, 2 * gap), (1, BRIDGE * gap))):
-        # Between pieces of one horizontal (upright) line only, along its rows (columns).
-        along = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, piece))
-        joined = cv2.morphologyEx(along, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
-        out = cv2.bitwise_or(out, cv2.bitwise_and(joined, dark))
+    # Between pieces of one horizontal (upright) line only, along its rows (columns).
+    out = cv2.bitwise_or(mask, _bridged_rows(mask, dark, gap))
+    return cv2.bitwise_or(out, cv2.transpose(_bridged_rows(cv2.transpose(mask), cv2.transpose(dark), gap)))
+
+
+def _bridged_rows(mask: np.ndarray, dark: np.ndarray, gap: int) -> np.ndarray:
+    """Along each row of ``mask`` (0/255): its runs at least 2 ``gap`` long, with breaks up to
+    BRIDGE ``gap`` between them closed, where ``dark``. The kernels are one row tall, so rows
+    are independent: only the few rows holding that much line are worked on (a fifth of the
+    whole-page operations' time on a form)."""
+    out = np.zeros_like(mask)
+    # (cv2.reduce: REDUCE_SUM into int32; REDUCE_MAX and numpy's count_nonzero are 20x slower.)
+    rows = np.flatnonzero(cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() >= 2 * gap * 255)
+    if not len(rows):
+        return out
+    along = cv2.morphologyEx(mask[rows], cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap, 1)))
+    rows_along = np.flatnonzero(cv2.reduce(along, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel())
+    if not len(rows_along):
+        return out
+    joined = cv2.morphologyEx(along[rows_along], cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (BRIDGE * gap, 1)))
+    rows = rows[rows_along]
+    out[rows] = cv2.bitwise_and(joined, dark[rows])
     return out
 
 

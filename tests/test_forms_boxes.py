@@ -393,3 +393,29 @@ def test_a_templates_comb_that_detection_cut_otherwise_is_stripped_by_the_templa
     region = _field_region(spec, found, Box(50, 90, 370, 80), page_of(printed))
     assert len(region.cells) == 8 and region.frame.cells == region.cells
     assert region.cells[0].x < 60 + 44 and found.cells == holes[:3]  # the frame found is left as it was
+
+
+@pytest.mark.parametrize("upright", [False, True])
+def test_breaks_in_a_line_are_bridged_only_where_the_page_is_dark(upright):
+    # A line 400 px long broken twice: a 20 px break where a pen stroke darkens the page (closed),
+    # a 20 px break on white paper (left open); a short piece (under two gaps) is no line and is
+    # not extended over the dark pixels beside it. Upright lines are handled the same way.
+    from forms.boxes import _bridged, _gap
+
+    lines = np.zeros((600, 600), bool)
+    gray = np.full(lines.shape, 255, np.uint8)
+    lines[100, 50:200] = lines[100, 220:300] = lines[100, 320:450] = True
+    gray[100, 200:220] = 60  # the stroke over the first break
+    lines[400, 50:55] = True  # a short piece, dark paper around it
+    gray[400, 40:70] = 60
+    if upright:
+        lines, gray = lines.T.copy(), gray.T.copy()
+    assert _gap(lines.shape) == 5  # breaks under BRIDGE x 5 = 25 px are closed where dark
+    out = _bridged(lines, gray) > 0
+    if upright:
+        out = out.T
+    assert out[100, 50:300].all()          # the dark break closed
+    assert not out[100, 300:320].any()     # the white one left open
+    assert out[100, 320:450].all()
+    assert not out[400, 40:50].any() and not out[400, 55:70].any()  # the short piece not grown
+    assert out.sum() == 250 + 130 + 5
