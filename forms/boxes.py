@@ -282,9 +282,8 @@ def _pale_frames(gray: np.ndarray, ink: np.ndarray) -> list[Frame]:
     holds little of their top edge (handwriting crossing it). The page's removed lines may hold
     part of it: a pale print is partly dark enough to be a line on a page enlarged to the working
     resolution (the Sauvola window grows with the page), too little of it for a frame of lines.
-    Only their place and
-    kind are wanted, so the page is reduced first (darkest pixel of each block, which keeps
-    one-pixel lines) to about PALE_SIDE: a few px of error, a fraction of the work."""
+    Only their place and kind are wanted, so the page is reduced first (darkest pixel of each
+    block, which keeps one-pixel lines) to about PALE_SIDE: a few px of error, a fraction of the work."""
     if min(gray.shape) < 2 * MIN_SIDE:  # no field fits (and OpenCV takes a 1 x 1 page for a scalar)
         return []
     f = pow2_factor(min(gray.shape), PALE_SIDE)

@@ -33,3 +33,11 @@ def test_rows_with_too_few_pixels_are_left_empty_and_the_operation_sees_only_the
     assert (out[1, 12:] == 255).all() and not out[1, :12].any()  # the operation's result, row 1 only
     assert not out[[0, 2, 3, 4]].any()
     assert on_rows(np.zeros((3, 3), np.uint8), 1, _opening(1)).shape == (3, 3)
+
+
+def test_row_counts_counts_the_set_pixels_of_each_row():
+    from pipeline.morphology import row_counts
+
+    mask = np.zeros((4, 300), np.uint8)
+    mask[1, :260] = mask[3, 7] = 255  # more pixels than a byte counts
+    assert row_counts(mask).tolist() == [0, 260, 0, 1]
